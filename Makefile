@@ -1,0 +1,48 @@
+# Everyday commands. `make chat` and `make test` do everything they need first.
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(VENV)/bin
+RASA := $(BIN)/rasa
+SPACY_MODEL := build/spacy/en_partner_lookup
+
+# quiet TensorFlow start-up chatter; no usage telemetry leaves this machine
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export RASA_TELEMETRY_ENABLED ?= false
+
+.PHONY: install spacy train chat shell test validate test-stories lint format clean
+
+install:  ## create .venv with Python 3.10 and the locked dependencies
+	@scripts/bootstrap.sh
+
+$(SPACY_MODEL)/meta.json: bot/spacy_pipeline.py | install
+	$(BIN)/python -m bot.spacy_pipeline --force $(SPACY_MODEL)
+
+spacy: install $(SPACY_MODEL)/meta.json  ## build the spaCy pipeline from packages
+
+train: spacy  ## train the model (Rasa skips it when nothing changed)
+	$(RASA) train
+
+chat: train  ## talk to the bot in the terminal
+	$(RASA) shell
+
+shell: chat
+
+validate: install  ## check domain, data and stories
+	$(RASA) data validate --fail-on-warnings
+
+test-stories: train  ## run the test stories, failing on any wrong prediction
+	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --out results
+
+test: spacy  ## the whole test suite (trains once if needed)
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check bot tests scripts
+	$(BIN)/ruff format --check bot tests scripts
+
+format: install
+	$(BIN)/ruff check --fix bot tests scripts
+	$(BIN)/ruff format bot tests scripts
+
+clean:
+	rm -rf build models results .pytest_cache

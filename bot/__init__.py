@@ -1,0 +1,1 @@
+"""A Rasa 3.6 assistant that explains a partner's tears and what to do about them."""

@@ -1,0 +1,281 @@
+"""Token patterns for intents and entities, kept as data (``data/patterns.yml``).
+
+A pattern is written in a small notation that compiles to spaCy ``Matcher`` patterns,
+one space-separated item per token; the matcher runs on the lowercased spaCy doc that
+``SpacyNLP`` made, so words are compared by lemma ("cry" matches cried, cries, crying):
+
+=================  ========================================================
+``cry``            a token whose lemma is ``cry``
+``cry|sob``        alternatives
+``@partner``       any lemma of the word set ``partner`` (``sets:`` in the file)
+``really?``        optional token (also ``+`` one or more, ``*`` zero or more)
+``_``              any one token (``_?`` optional)
+``~``              a gap of up to three tokens
+``{...}``          a raw spaCy token pattern in JSON, e.g. ``{"LOWER": "i"}``
+``^ ... $``        the whole message must match (trailing punctuation aside)
+=================  ========================================================
+
+Raw spaCy patterns (a list of token dicts) are accepted in place of a string. Every
+rule may list ``examples`` it must match; the test suite checks them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from spacy.matcher import Matcher
+from spacy.tokens import Doc
+from spacy.vocab import Vocab
+
+import rasa.shared.utils.io
+
+Token = dict[str, Any]
+GAP = 3  # tokens a `~` may skip: keeps matches local to one phrase
+WHOLE = "$"  # matcher key suffix of whole-message patterns
+
+
+class PatternError(ValueError):
+    """The pattern file is malformed; the message says where."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One named pattern list that yields an intent or an entity value."""
+
+    key: str  # unique matcher key, e.g. "intent:crisis/harm_self"
+    kind: str  # "intent" or "entity"
+    label: str  # intent name, or entity name
+    value: str | None  # normalised entity value (entities only)
+    priority: int
+    patterns: tuple[tuple[Token, ...], ...]
+    examples: tuple[str, ...] = ()
+    whole_patterns: tuple[tuple[Token, ...], ...] = ()  # must span the whole message
+
+
+@dataclass(frozen=True)
+class IntentHit:
+    intent: str
+    rule: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class EntityHit:
+    entity: str
+    value: str
+    rule: str
+    start_char: int
+    end_char: int
+    text: str
+
+
+@dataclass
+class MatchResult:
+    intent: IntentHit | None = None
+    entities: list[EntityHit] = field(default_factory=list)
+
+
+def _token(item: str, sets: dict[str, list[str]]) -> Token:
+    """Compile one notation item into a spaCy token pattern."""
+    if item.startswith("{"):
+        try:
+            return json.loads(item)
+        except json.JSONDecodeError as e:
+            raise PatternError(f"bad raw token pattern {item!r}: {e}") from e
+    if item == "~":
+        return {"OP": "?"}  # expanded into GAP optional tokens by _compile
+    op = item[-1] if item[-1] in "?+*" and len(item) > 1 else None
+    word = item[:-1] if op else item
+    if word == "_":
+        token: Token = {}
+    elif word.startswith("@"):
+        name = word[1:]
+        if name not in sets:
+            raise PatternError(f"unknown word set @{name}")
+        token = {"LEMMA": {"IN": sets[name]}}
+    elif "|" in word:
+        token = {"LEMMA": {"IN": [w for w in word.split("|") if w]}}
+    else:
+        token = {"LEMMA": word}
+    if op:
+        token["OP"] = op
+    return token
+
+
+def compile_pattern(pattern: str | list[Token], sets: dict[str, list[str]]) -> tuple[Token, ...]:
+    """Compile a notation string (or pass through a raw spaCy pattern)."""
+    if isinstance(pattern, list):
+        if not all(isinstance(t, dict) for t in pattern):
+            raise PatternError(f"raw pattern must be a list of token dicts: {pattern!r}")
+        return tuple(pattern)
+    if not isinstance(pattern, str) or not pattern.split():
+        raise PatternError(f"empty or invalid pattern: {pattern!r}")
+    tokens: list[Token] = []
+    for item in pattern.split():
+        if item == "~":
+            tokens.extend({"OP": "?"} for _ in range(GAP))
+        else:
+            tokens.append(_token(item, sets))
+    if all(t.get("OP") in ("?", "*") for t in tokens):
+        raise PatternError(f"pattern {pattern!r} can match nothing at all")
+    return tuple(tokens)
+
+
+def _is_whole(pattern: str | list[Token]) -> bool:
+    return isinstance(pattern, str) and pattern.startswith("^") and pattern.endswith("$")
+
+
+def _compile_all(
+    patterns: list[str | list[Token]], sets: dict[str, list[str]]
+) -> dict[str, tuple[tuple[Token, ...], ...]]:
+    """Compile a rule's patterns, split into free ones and whole-message ones."""
+    if not patterns:
+        raise PatternError("a rule needs at least one pattern")
+    free = [compile_pattern(p, sets) for p in patterns if not _is_whole(p)]
+    whole = [compile_pattern(p[1:-1], sets) for p in patterns if _is_whole(p)]  # type: ignore[index]
+    return {"patterns": tuple(free), "whole_patterns": tuple(whole)}
+
+
+def _lower_set(words: Iterable[Any]) -> list[str]:
+    return sorted({str(w).lower() for w in words})
+
+
+def parse_rules(data: dict[str, Any]) -> list[Rule]:
+    """Turn the YAML document into compiled rules (raises PatternError)."""
+    if not isinstance(data, dict):
+        raise PatternError("pattern file must be a mapping")
+    sets = {name: _lower_set(words) for name, words in (data.get("sets") or {}).items()}
+    rules: list[Rule] = []
+
+    for intent, spec in (data.get("intents") or {}).items():
+        priority = int(spec.get("priority", 0))
+        for name, rule in (spec.get("rules") or {}).items():
+            rules.append(
+                Rule(
+                    key=f"intent:{intent}/{name}",
+                    kind="intent",
+                    label=intent,
+                    value=None,
+                    priority=priority,
+                    examples=tuple(rule.get("examples") or ()),
+                    **_compile_all(rule.get("patterns"), sets),
+                )
+            )
+
+    for entity, values in (data.get("entities") or {}).items():
+        for value, rule in values.items():
+            rules.append(
+                Rule(
+                    key=f"entity:{entity}={value}",
+                    kind="entity",
+                    label=entity,
+                    value=str(value),
+                    priority=0,
+                    examples=tuple(rule.get("examples") or ()),
+                    **_compile_all(rule.get("patterns"), sets),
+                )
+            )
+    if len({r.key for r in rules}) != len(rules):
+        raise PatternError("rule names must be unique within an intent or entity")
+    return rules
+
+
+def read_pattern_file(path: str | Path) -> dict[str, Any]:
+    try:
+        return rasa.shared.utils.io.read_yaml_file(str(path))
+    except FileNotFoundError as e:
+        raise PatternError(f"pattern file {path} not found") from e
+
+
+def file_fingerprint(path: str | Path) -> str:
+    """Content hash, so that editing the patterns makes `rasa train` retrain."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return "missing"
+
+
+class PatternSet:
+    """Compiled rules plus a spaCy Matcher built lazily for the docs' vocabulary."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.rules = {rule.key: rule for rule in parse_rules(data)}
+        self._matcher: Matcher | None = None
+        self._vocab: Vocab | None = None
+
+    def _matcher_for(self, vocab: Vocab) -> Matcher:
+        if self._matcher is None or self._vocab is not vocab:
+            matcher = Matcher(vocab, validate=True)
+            for rule in self.rules.values():
+                if rule.patterns:
+                    matcher.add(rule.key, [list(p) for p in rule.patterns])
+                if rule.whole_patterns:
+                    matcher.add(rule.key + WHOLE, [list(p) for p in rule.whole_patterns])
+            self._matcher, self._vocab = matcher, vocab
+        return self._matcher
+
+    def match(self, doc: Doc) -> MatchResult:
+        """The winning intent rule (if any) and every entity found in ``doc``.
+
+        Intent ties are broken by priority, then by the longest span, then by the
+        order of the file, so a crisis rule wins over anything else it overlaps.
+        """
+        order = {key: i for i, key in enumerate(self.rules)}
+        result = MatchResult()
+        best: tuple[int, int, int] | None = None
+        seen_entities: set[tuple[str, int, int]] = set()
+        # a whole-message pattern may leave out trailing punctuation ("i did.")
+        last = len(doc)
+        while last > 0 and doc[last - 1].is_punct:
+            last -= 1
+        for match_id, start, end in self._matcher_for(doc.vocab)(doc):
+            key = doc.vocab.strings[match_id]
+            if key.endswith(WHOLE):
+                if start != 0 or end < last:
+                    continue
+                key = key[: -len(WHOLE)]
+            rule = self.rules[key]
+            if rule.kind == "intent":
+                rank = (rule.priority, end - start, -order[rule.key])
+                if best is None or rank > best:
+                    best = rank
+                    result.intent = IntentHit(rule.label, rule.key.split(":", 1)[1], start, end)
+            else:
+                span = doc[start:end]
+                key = (rule.label, span.start_char, span.end_char)
+                if key not in seen_entities:
+                    seen_entities.add(key)
+                    result.entities.append(
+                        EntityHit(
+                            rule.label,
+                            rule.value or "",
+                            rule.key.split(":", 1)[1],
+                            span.start_char,
+                            span.end_char,
+                            span.text,
+                        )
+                    )
+        result.entities = _longest_per_entity(result.entities)
+        return result
+
+
+def _longest_per_entity(hits: list[EntityHit]) -> list[EntityHit]:
+    """One hit per entity value: the longest, then the first ("he dumped me" over
+    "dumped me"; "he ... him" gives one `pronoun`), and no two overlapping hits of
+    one entity."""
+    kept: list[EntityHit] = []
+    for hit in sorted(hits, key=lambda h: (h.start_char - h.end_char, h.start_char)):
+        if not any(
+            k.entity == hit.entity
+            and (k.value == hit.value or (k.start_char < hit.end_char and hit.start_char < k.end_char))
+            for k in kept
+        ):
+            kept.append(hit)
+    return sorted(kept, key=lambda h: h.start_char)
