@@ -1,0 +1,86 @@
+"""Shared fixtures: one trained model per test session, and an in-process agent."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ROOT / "models"
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+
+
+def rasa_command(*args: str) -> list[str]:
+    """`rasa ...` run with this interpreter, so tests use the project's venv."""
+    return [sys.executable, "-m", "rasa", *args]
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    """Train once per session; Rasa itself skips training when nothing changed."""
+    from bot.spacy_pipeline import build
+
+    build(ROOT / "build/spacy/en_partner_lookup")
+    subprocess.run(rasa_command("train", "--out", str(MODELS)), cwd=ROOT, check=True)
+    from rasa.model import get_latest_model
+
+    latest = get_latest_model(str(MODELS))
+    assert latest, "rasa train produced no model"
+    return Path(latest)
+
+
+@pytest.fixture(scope="session")
+def event_loop_session() -> Iterator[asyncio.AbstractEventLoop]:
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+@pytest.fixture(scope="session")
+def agent(trained_model: Path, event_loop_session: asyncio.AbstractEventLoop):
+    """The trained bot in process, with the project's endpoints (custom NLG)."""
+    from rasa.core.agent import load_agent
+    from rasa.core.utils import AvailableEndpoints
+
+    endpoints = AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.yml"))
+    endpoints.tracker_store = None  # in memory: tests must not touch a store on disk
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        return event_loop_session.run_until_complete(
+            load_agent(model_path=str(trained_model), endpoints=endpoints)
+        )
+    finally:
+        os.chdir(cwd)
+
+
+class Conversation:
+    """Send messages to the in-process agent as one user; read the replies."""
+
+    def __init__(self, agent, loop: asyncio.AbstractEventLoop) -> None:
+        self.agent, self.loop = agent, loop
+        self.sender = f"test-{uuid.uuid4().hex}"
+
+    def say(self, text: str) -> list[dict]:
+        return self.loop.run_until_complete(self.agent.handle_text(text, sender_id=self.sender))
+
+    def texts(self, text: str) -> str:
+        """All reply texts of one turn, joined: what the user reads."""
+        return "\n".join(m.get("text", "") for m in self.say(text))
+
+    def tracker(self):
+        return self.loop.run_until_complete(self.agent.tracker_store.retrieve(self.sender))
+
+
+@pytest.fixture
+def conversation(agent, event_loop_session) -> Conversation:
+    return Conversation(agent, event_loop_session)
