@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import rasa.shared.utils.io
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -35,7 +36,6 @@ from rasa.shared.nlu.constants import (
     ENTITY_ATTRIBUTE_START,
     ENTITY_ATTRIBUTE_TYPE,
     ENTITY_ATTRIBUTE_VALUE,
-    EXTRACTOR,
     INTENT,
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
@@ -45,7 +45,6 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-import rasa.shared.utils.io
 from bot.patterns import MatchResult, PatternSet, file_fingerprint, read_pattern_file
 
 logger = logging.getLogger(__name__)
@@ -79,8 +78,9 @@ class PatternIntentMatcher(GraphComponent, EntityExtractorMixin):
 
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
-        # The file's content is not part of Rasa's training data fingerprint.
-        return file_fingerprint(config["patterns"])
+        # The file's content is not part of Rasa's training data fingerprint. Rasa may
+        # pass the config without defaults here.
+        return file_fingerprint(config.get("patterns") or cls.get_default_config()["patterns"])
 
     def __init__(
         self,
@@ -138,15 +138,15 @@ class PatternIntentMatcher(GraphComponent, EntityExtractorMixin):
             message.set(INTENT_SOURCE, {"decided_by": "model"}, add_to_output=True)
         else:
             intent = result.intent.intent
-            others = [
-                r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != intent
-            ]
             chosen = {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}
+            # The rule is certain: a ranking that kept the model's runner-up would
+            # let FallbackClassifier's ambiguity check overturn it.
+            model_guess = message.get(INTENT) or {}
             message.set(INTENT, chosen, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [chosen, *others], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [chosen], add_to_output=True)
             message.set(
                 INTENT_SOURCE,
-                {"decided_by": "rule", "rule": result.intent.rule},
+                {"decided_by": "rule", "rule": result.intent.rule, "model_said": model_guess},
                 add_to_output=True,
             )
             logger.debug(f"Rule '{result.intent.rule}' decided intent '{intent}'.")

@@ -28,11 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import rasa.shared.utils.io
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
-
-import rasa.shared.utils.io
 
 Token = dict[str, Any]
 GAP = 3  # tokens a `~` may skip: keeps matches local to one phrase
@@ -272,10 +271,8 @@ def _longest_per_entity(hits: list[EntityHit]) -> list[EntityHit]:
     one entity."""
     kept: list[EntityHit] = []
     for hit in sorted(hits, key=lambda h: (h.start_char - h.end_char, h.start_char)):
-        if not any(
-            k.entity == hit.entity
-            and (k.value == hit.value or (k.start_char < hit.end_char and hit.start_char < k.end_char))
-            for k in kept
-        ):
+        overlaps = (k for k in kept if k.start_char < hit.end_char and hit.start_char < k.end_char)
+        same_value = (k for k in kept if k.value == hit.value)
+        if not any(k.entity == hit.entity for k in (*overlaps, *same_value)):
             kept.append(hit)
     return sorted(kept, key=lambda h: h.start_char)
