@@ -60,9 +60,7 @@ def test_rule_without_patterns_is_refused() -> None:
         PatternSet({"intents": {"greet": {"rules": {"hi": {"patterns": []}}}}})
 
 
-RULE_EXAMPLES = [
-    (rule, example) for rule in RULES.rules.values() for example in rule.examples
-]
+RULE_EXAMPLES = [(rule, example) for rule in RULES.rules.values() for example in rule.examples]
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from collections.abc import Iterator
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,12 +78,20 @@ def rasa_server(
     port = port or free_port()
     log = tmp_path / f"rasa-{port}.log"
     args = [
-        sys.executable, "-m", "rasa", "run",
-        "--model", str(model),
-        "--interface", "127.0.0.1",
-        "--port", str(port),
-        "--endpoints", str(endpoints or ROOT / "endpoints.yml"),
-        "--credentials", str(credentials or ROOT / "credentials.yml"),
+        sys.executable,
+        "-m",
+        "rasa",
+        "run",
+        "--model",
+        str(model),
+        "--interface",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--endpoints",
+        str(endpoints or ROOT / "endpoints.yml"),
+        "--credentials",
+        str(credentials or ROOT / "credentials.yml"),
         *extra_args,
     ]
     full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false"}

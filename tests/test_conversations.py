@@ -1,0 +1,104 @@
+"""Real messages sent to the trained bot in process; the replies checked."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+BUTTON_PAYLOADS = {"/partner_cries_with_me", "/partner_cried_at_breakup", "/suspect_manipulation"}
+
+
+def payloads(replies: list[dict]) -> set[str]:
+    return {b["payload"] for r in replies for b in r.get("buttons") or []}
+
+
+def test_greeting_offers_the_three_topics(conversation) -> None:
+    replies = conversation.say("hi there")
+    assert payloads(replies) >= BUTTON_PAYLOADS
+
+
+def test_crying_with_me_gives_five_reasons_then_tips(conversation) -> None:
+    reasons = conversation.texts("my wife always cries when i cry, why?")
+    for word in ("connected", "Empathy", "Love", "depressed", "Mirror neurons"):
+        assert word in reasons
+    assert "your wife" in reasons and "she may" in reasons
+    assert "boyfriend" not in reasons
+    tips = conversation.texts("what should i do?")
+    for word in ("Stop crying", "calm", "hug", "kiss", "hands"):
+        assert word in tips
+    assert "Give her a hug" in tips
+
+
+def test_one_reason_in_detail(conversation) -> None:
+    conversation.say("my bf cries whenever i cry")
+    detail = conversation.texts("tell me more about mirror neurons")
+    assert "brain cells" in detail and "your boyfriend" in detail.lower()
+
+
+def test_reason_buttons_carry_the_reason(conversation) -> None:
+    conversation.say("my partner tears up every time i cry")
+    detail = conversation.texts('/ask_reason_detail{"reason": "empathy"}')
+    assert detail.startswith("Empathy")
+
+
+def test_breakup_asks_who_ended_it_and_uses_the_answer(conversation) -> None:
+    first = conversation.say("my boyfriend cried when we broke up")
+    text = "\n".join(r["text"] for r in first)
+    assert "Who ended the relationship" in text
+    assert any("failed" in r["text"] or "failure" in r["text"] for r in first)
+    answer = conversation.texts("I did")
+    assert "reconsider" in answer
+    advice = conversation.texts("yes please")
+    assert "Trust the decision" in advice
+
+
+def test_breakup_with_initiator_in_the_same_message(conversation) -> None:
+    text = conversation.texts("he cried when he dumped me")
+    assert "Who ended" not in text
+    assert "bad guy" in text
+
+
+def test_manipulation_warning_and_advice(conversation) -> None:
+    text = conversation.texts("are his tears fake? i think he's trying to guilt trip me")
+    assert "manipulated" in text and "be cautious" in text
+
+
+def test_what_to_do_depends_on_the_conversation(conversation) -> None:
+    conversation.say("my ex cried when i ended it")
+    advice = conversation.texts("what should i do now")
+    assert "Assess how you genuinely feel" in advice
+    assert "hug" not in advice
+
+
+def test_what_to_do_without_context_asks_which_situation(conversation) -> None:
+    assert payloads(conversation.say("what should i do")) >= BUTTON_PAYLOADS
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "he said he will kill himself if i leave him",
+        "I don't want to live anymore",
+        "my husband hit me last night and I'm scared",
+    ],
+)
+def test_crisis_gets_the_safety_message_first(conversation, message: str) -> None:
+    conversation.say("my gf cried when we broke up")
+    replies = conversation.say(message)
+    assert "emergency" in replies[0]["text"]
+    assert "not a substitute for professional help" in replies[0]["text"]
+
+
+def test_out_of_scope_and_gibberish_get_buttons(conversation) -> None:
+    assert payloads(conversation.say("what's the capital of france")) >= BUTTON_PAYLOADS
+    assert payloads(conversation.say("asdkjh qwe zzxq")) >= BUTTON_PAYLOADS
+
+
+def test_bot_challenge_is_honest(conversation) -> None:
+    assert "I'm a bot" in conversation.texts("are you a real person?")
+
+
+def test_partner_word_sticks_across_turns(conversation) -> None:
+    conversation.say("my hubby cried when i broke up with him")
+    assert "your husband" in conversation.texts("are his tears real?")

@@ -1,0 +1,49 @@
+"""Intent accuracy of the trained bot on messages that no training file contains."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+from rasa.shared.nlu.training_data.loading import load_data
+
+ROOT = Path(__file__).resolve().parent.parent
+HELDOUT = ROOT / "tests/heldout/messages.yml"
+MIN_ACCURACY = 0.90
+
+
+def heldout_messages() -> list[tuple[str, str]]:
+    data = yaml.safe_load(HELDOUT.read_text())["intents"]
+    return [(intent, text) for intent, texts in data.items() for text in texts]
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+def test_heldout_messages_are_not_training_data() -> None:
+    examples = load_data(str(ROOT / "data/nlu.yml")).intent_examples
+    training = {normalise(m.get("text")) for m in examples}
+    leaked = [text for _, text in heldout_messages() if normalise(text) in training]
+    assert not leaked, f"held-out messages found in the training data: {leaked}"
+
+
+def test_heldout_set_covers_every_intent_of_the_domain() -> None:
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text())
+    assert {intent for intent, _ in heldout_messages()} == set(domain["intents"])
+
+
+@pytest.mark.slow
+def test_heldout_intent_accuracy(agent, event_loop_session) -> None:
+    messages = heldout_messages()
+    misses: Counter[tuple[str, str]] = Counter()
+    for intent, text in messages:
+        parsed = event_loop_session.run_until_complete(agent.parse_message(text))
+        if parsed["intent"]["name"] != intent:
+            misses[(intent, parsed["intent"]["name"])] += 1
+    accuracy = 1 - sum(misses.values()) / len(messages)
+    print(f"held-out intent accuracy: {accuracy:.3f} on {len(messages)} messages")
+    assert accuracy >= MIN_ACCURACY, f"accuracy {accuracy:.3f}; confusions: {misses.most_common()}"
