@@ -68,6 +68,11 @@ class PatternIntentMatcher(GraphComponent, EntityExtractorMixin):
         return {
             # YAML file with the rules, relative to where `rasa train` runs
             "patterns": "data/patterns.yml",
+            # Safety first: when the model predicts one of these intents with at least
+            # this confidence, a rule for another intent does not overrule it ("he sent
+            # me a picture of a rope, what do I do" stays a crisis).
+            "protected_intents": ["crisis"],
+            "protected_threshold": 0.3,
         }
 
     @staticmethod
@@ -133,9 +138,26 @@ class PatternIntentMatcher(GraphComponent, EntityExtractorMixin):
             self._apply(message, self._patterns.match(doc))
         return messages
 
+    def _model_keeps(self, message: Message, rule_intent: str) -> bool:
+        """Whether the model's protected prediction must win over a rule."""
+        guess = message.get(INTENT) or {}
+        protected = self.component_config["protected_intents"]
+        return (
+            guess.get(INTENT_NAME_KEY) in protected
+            and rule_intent not in protected
+            and (guess.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+            >= self.component_config["protected_threshold"]
+        )
+
     def _apply(self, message: Message, result: MatchResult) -> None:
         if result.intent is None:
             message.set(INTENT_SOURCE, {"decided_by": "model"}, add_to_output=True)
+        elif self._model_keeps(message, result.intent.intent):
+            message.set(
+                INTENT_SOURCE,
+                {"decided_by": "model", "overruled_rule": result.intent.rule},
+                add_to_output=True,
+            )
         else:
             intent = result.intent.intent
             chosen = {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}

@@ -129,3 +129,23 @@ def test_a_broken_pattern_file_fails_training_clearly(patterns_file: Path, tmp_p
     config, storage, resource, context = make(patterns_file, tmp_path)
     with pytest.raises(PatternError, match="unknown word set @nope"):
         PatternIntentMatcher.create(config, storage, resource, context).train(TrainingData())
+
+
+def test_a_rule_never_overrules_a_crisis_the_model_saw(
+    spacy_nlp: SpacyNLP, patterns_file: Path, tmp_path: Path
+) -> None:
+    config, storage, resource, context = make(patterns_file, tmp_path)
+    matcher = PatternIntentMatcher.create(config, storage, resource, context)
+    matcher.train(TrainingData())
+    message = parse(spacy_nlp, matcher, "my bf cries when i cry", model_intent="crisis")
+    assert message.get("intent")["name"] == "crisis"
+    assert message.get(INTENT_SOURCE) == {
+        "decided_by": "model",
+        "overruled_rule": "partner_cries_with_me/with_me",
+    }
+    # a confident rule still wins over a weak crisis guess
+    message = Message.build("my bf cries when i cry")
+    message.set("intent", {"name": "crisis", "confidence": 0.1})
+    spacy_nlp.process([message], spacy_nlp.provide())
+    matcher.process([message])
+    assert message.get("intent")["name"] == "partner_cries_with_me"
