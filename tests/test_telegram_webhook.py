@@ -70,7 +70,9 @@ def post(url: str, body: object, headers: dict[str, str] | None = None) -> tuple
 
 
 def rest_replies(server: RasaServer, sender: str, text: str) -> list[dict]:
-    status, replies = post(server.url + "/webhooks/rest/webhook", {"sender": sender, "message": text})
+    status, replies = post(
+        server.url + "/webhooks/rest/webhook", {"sender": sender, "message": text}
+    )
     assert status == 200
     return replies
 

@@ -352,7 +352,8 @@ class TelegramInput(InputChannel):
 
     async def close(self) -> None:
         if self._out is not None:
-            await self._out.close()
+            # the HTTP session; aiogram's Bot.close() is deprecated for Bot API's `close`
+            await self._out.session.close()
 
     def secret_matches(self, request: Request) -> bool:
         given = request.headers.get(SECRET_HEADER, "")

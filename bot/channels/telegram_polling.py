@@ -135,7 +135,7 @@ class Poller:
 
 def load_channel(credentials_file: Path) -> TelegramInput:
     """The channel as credentials.yml (completed from the environment) configures it."""
-    from rasa.utils.io import read_config_file
+    from rasa.shared.utils.io import read_config_file
 
     credentials = {}
     if credentials_file.exists():
