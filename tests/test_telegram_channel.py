@@ -17,7 +17,7 @@ from bot.channels.telegram import (
     settings_from,
     split_text,
 )
-from bot.channels.telegram_polling import OffsetStore, load_channel
+from bot.channels.telegram_polling import OffsetStore, load_channel, main
 from tests.support.fake_telegram import (
     TOKEN,
     callback_update,
@@ -167,3 +167,9 @@ def test_output_goes_to_the_configured_api_and_to_the_group_chat():
         markup = fake.calls_of("sendMessage")[0].params["reply_markup"]
         assert markup == {"inline_keyboard": [[{"text": "Yes", "callback_data": "/affirm"}]]}
         assert json.dumps(markup)  # the fake decoded what the channel encoded
+
+
+def test_poller_without_a_token_says_so_and_exits_2(no_telegram_env, tmp_path, caplog):
+    with caplog.at_level(logging.ERROR):
+        assert main(["--offset-file", str(tmp_path / "offset.json")]) == 2
+    assert "Telegram polling cannot start: TELEGRAM_TOKEN is not set" in caplog.text

@@ -108,23 +108,3 @@ def test_polling_answers_and_a_restart_repeats_no_update(trained_model, fake, tm
     assert all(c.params["text"] != reply["text"] for c in after)
     assert json.loads(offset_file.read_text()) == {"offset": press["update_id"] + 1}
     assert len(fake.calls_of("getMe")) == 2  # once per start, never per update
-
-
-def test_poller_without_a_token_says_so(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot.channels.telegram_polling",
-            "--offset-file",
-            str(tmp_path / "o"),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 2
-    assert "TELEGRAM_TOKEN is not set" in result.stderr
