@@ -32,9 +32,12 @@ SECRET = "test-secret_0123456789"
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeTelegram]:
+def fake(tmp_path_factory) -> Iterator[FakeTelegram]:
     with fake_telegram() as fake:
         yield fake
+        # what the bot said to "Telegram", kept for reading after the run
+        calls = tmp_path_factory.getbasetemp() / "telegram-webhook-calls.txt"
+        calls.write_text("\n".join(map(repr, fake.calls)) + "\n")
 
 
 @pytest.fixture(scope="module")
