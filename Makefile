@@ -46,3 +46,7 @@ format: install
 
 clean:
 	rm -rf build models results .pytest_cache
+
+.PHONY: telegram-poll
+telegram-poll: train  ## Telegram without a public HTTPS address (TELEGRAM_TOKEN, README "Telegram")
+	$(BIN)/python -m bot.channels.telegram_polling
