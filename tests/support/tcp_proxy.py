@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import socketserver
 import threading
@@ -24,10 +25,8 @@ class _Pipe(socketserver.BaseRequestHandler):
                 pass
             finally:
                 for s in (src, dst):
-                    try:
+                    with contextlib.suppress(OSError):
                         s.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
 
         other = threading.Thread(target=pump, args=(upstream, self.request), daemon=True)
         other.start()
@@ -57,9 +56,7 @@ class TcpProxy:
         self.server.shutdown()
         self.server.server_close()
         for s in self.server.open_sockets:
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
                 s.close()
-            except OSError:
-                pass
         self.server = None
