@@ -9,6 +9,7 @@ HOST=127.0.0.1
 RASA_PORT=${RASA_PORT:-5005}
 WEB_PORT=${WEB_PORT:-8080}
 BIN=${VENV:-.venv}/bin
+MODEL=${MODEL:-models}  # a model file, or the directory whose latest model is used
 # pages allowed to open a socket to the bot (bot/channels/socketio.py)
 export CHAT_WIDGET_ORIGINS=${CHAT_WIDGET_ORIGINS:-http://$HOST:$WEB_PORT,http://localhost:$WEB_PORT}
 
@@ -20,5 +21,5 @@ demo="http://$HOST:$WEB_PORT/demo/"
 [ "$RASA_PORT" = 5005 ] || demo="$demo?server=http://$HOST:$RASA_PORT"
 echo "Demo page:   $demo   (ready once Rasa says 'Rasa server is up and running')"
 echo "Rasa server: http://$HOST:$RASA_PORT   (REST: /webhooks/rest/webhook, socket.io: /socket.io)"
-"$BIN/rasa" run --interface "$HOST" --port "$RASA_PORT" \
+"$BIN/rasa" run --model "$MODEL" --interface "$HOST" --port "$RASA_PORT" \
     --credentials credentials.yml --endpoints endpoints.yml

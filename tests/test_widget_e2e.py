@@ -1,5 +1,5 @@
 """The chat widget in a real headless Chromium (Debian's, driven by Playwright) against
-a real `rasa run`, its demo page served by a static server, all on loopback.
+what `make serve` starts (scripts/serve.sh): `rasa run` and the demo page, on loopback.
 
 What the bot should answer comes from a REST conversation with the same server fed
 the same messages: the widget must show exactly that.
@@ -8,17 +8,20 @@ the same messages: the widget must show exactly that.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.support.chat_clients import normalise, rest_say
-from tests.support.server import ROOT, RasaServer, free_port, rasa_server, wait_for_http
+from tests.support.server import ROOT, free_port, wait_for_http
 from tests.support.tcp_proxy import TcpProxy
 
 CHROMIUM = "/usr/bin/chromium"
@@ -36,36 +39,50 @@ XSS = "<img src=x onerror=alert(1)>"
 TIMEOUT_MS = 20_000
 
 
+@dataclass(frozen=True)
+class Served:
+    url: str  # the Rasa server
+    port: int
+    web_origin: str  # the static server with the demo page
+
+
 @pytest.fixture(scope="module")
-def web_origin(tmp_path_factory) -> Iterator[str]:
-    """The demo page, served like `make serve` does (the widget built first)."""
+def server(trained_model: Path, tmp_path_factory) -> Iterator[Served]:
+    """`make serve`'s script on free ports: Rasa with credentials.yml, and the demo page."""
     subprocess.run(["make", "--no-print-directory", "widget"], cwd=ROOT, check=True)
-    port = free_port()
-    log = tmp_path_factory.mktemp("web") / "http.log"
+    rasa_port, web_port = free_port(), free_port()
+    served = Served(f"http://127.0.0.1:{rasa_port}", rasa_port, f"http://127.0.0.1:{web_port}")
+    env = {
+        **os.environ,
+        "RASA_PORT": str(rasa_port),
+        "WEB_PORT": str(web_port),
+        "MODEL": str(trained_model),
+        "CHAT_WIDGET_ORIGINS": served.web_origin,
+    }
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)],
-            cwd=ROOT / "web",
+            [str(ROOT / "scripts/serve.sh")],
+            cwd=ROOT,
+            env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stopped as a whole below
         )
-    origin = f"http://127.0.0.1:{port}"
     try:
-        wait_for_http(origin + "/demo/", 30, proc)
-        yield origin
+        wait_for_http(served.web_origin + "/demo/", 60, proc)
+        wait_for_http(served.url + "/", 240, proc)
+        yield served
+    except Exception:
+        sys.stderr.write(log.read_text(errors="replace")[-5000:])
+        raise
     finally:
-        proc.terminate()
-        proc.wait(10)
-
-
-@pytest.fixture(scope="module")
-def server(trained_model: Path, tmp_path_factory, web_origin: str) -> Iterator[RasaServer]:
-    with rasa_server(
-        trained_model,
-        tmp_path_factory.mktemp("rasa"),
-        env={"CHAT_WIDGET_ORIGINS": web_origin},
-    ) as running:
-        yield running
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +95,7 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page_for(browser: Browser, web_origin: str) -> Iterator:
+def page_for(browser: Browser, server: Served) -> Iterator:
     """Open the demo page against a server URL, in a fresh browser profile."""
     contexts = []
 
@@ -89,7 +106,7 @@ def page_for(browser: Browser, web_origin: str) -> Iterator:
         page.dialogs = []  # any alert() would be an injected script running
         page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
         page.set_default_timeout(TIMEOUT_MS)
-        page.goto(f"{web_origin}/demo/?server={server_url}")
+        page.goto(f"{server.web_origin}/demo/?server={server_url}")
         return page
 
     yield open_page
@@ -115,7 +132,7 @@ def wait_for_bot_count(page: Page, count: int) -> None:
     expect(page.locator(".msg.bot")).to_have_count(count, timeout=TIMEOUT_MS)
 
 
-def expected_texts(server: RasaServer, messages: list[str]) -> list[str]:
+def expected_texts(server: Served, messages: list[str]) -> list[str]:
     """What the bot answers to these messages, through REST, as paragraphs."""
     sender = f"oracle-{uuid.uuid4().hex}"
     replies = [normalise(rest_say(server.url, sender, m)) for m in messages]
@@ -129,7 +146,7 @@ def type_and_send(page: Page, text: str) -> None:
     box.press("Enter")
 
 
-def test_chat_quick_reply_and_reload(server: RasaServer, page_for) -> None:
+def test_chat_quick_reply_and_reload(server: Served, page_for) -> None:
     page = page_for(server.url)
     launcher = page.get_by_role("button", name="Open chat")
     launcher.focus()
@@ -176,7 +193,7 @@ def test_chat_quick_reply_and_reload(server: RasaServer, page_for) -> None:
     expect(page.get_by_role("button", name="Open chat")).to_be_focused()
 
 
-def test_html_is_shown_as_text_and_links_are_safe(server: RasaServer, page_for) -> None:
+def test_html_is_shown_as_text_and_links_are_safe(server: Served, page_for) -> None:
     page = page_for(server.url)
     page.get_by_role("button", name="Open chat").click()
     type_and_send(page, XSS)
@@ -196,7 +213,7 @@ def test_html_is_shown_as_text_and_links_are_safe(server: RasaServer, page_for) 
     assert page.dialogs == []
 
 
-def test_phone_sized_screen_gets_a_full_screen_panel(server: RasaServer, page_for) -> None:
+def test_phone_sized_screen_gets_a_full_screen_panel(server: Served, page_for) -> None:
     page = page_for(server.url, viewport={"width": 375, "height": 667}, has_touch=True)
     page.get_by_role("button", name="Open chat").tap()
     box = page.get_by_role("dialog").bounding_box()
@@ -208,7 +225,7 @@ def test_phone_sized_screen_gets_a_full_screen_panel(server: RasaServer, page_fo
     expect(page.get_by_role("dialog")).to_be_hidden()
 
 
-def test_offline_message_and_reconnection(server: RasaServer, page_for) -> None:
+def test_offline_message_and_reconnection(server: Served, page_for) -> None:
     proxy = TcpProxy(free_port(), ("127.0.0.1", server.port))
     page = page_for(f"http://127.0.0.1:{proxy.port}")  # nothing listens there yet
     page.get_by_role("button", name="Open chat").click()
