@@ -120,6 +120,17 @@ BUBBLE_TEXT = """bubbles => bubbles.map(bubble => [...bubble.childNodes]
     .map(node => node.textContent).join(""))"""
 
 
+# records whether the typing indicator was ever visible
+WATCH_TYPING = """() => {
+    const root = document.querySelector(".chat-widget-host").shadowRoot;
+    window.typingShown = false;
+    new MutationObserver(() => {
+        const typing = root.querySelector(".typing");
+        if (typing && !typing.hidden) window.typingShown = true;
+    }).observe(root, { subtree: true, childList: true, attributes: true });
+}"""
+
+
 def bot_texts(page: Page) -> list[str]:
     return page.locator(".msg.bot").evaluate_all(BUBBLE_TEXT)
 
@@ -155,10 +166,13 @@ def test_chat_quick_reply_and_reload(server: Served, page_for) -> None:
     expect(page.locator(".launcher")).to_have_attribute("aria-expanded", "true")
     expect(page.get_by_role("log")).to_have_attribute("aria-live", "polite")
 
+    page.evaluate(WATCH_TYPING)
     type_and_send(page, "help")
     help_texts = expected_texts(server, ["help"])
     wait_for_bot_count(page, len(help_texts))
     assert bot_texts(page) == help_texts
+    assert page.evaluate("window.typingShown") is True  # while waiting for the reply
+    expect(page.locator(".typing")).to_be_hidden()  # and gone once it came
 
     # a quick reply: its title is shown as the user's message, its payload is sent
     page.get_by_role("button", name="They cry when I cry").click()
@@ -241,8 +255,11 @@ def test_offline_message_and_reconnection(server: Served, page_for) -> None:
         proxy.stop()  # the link drops mid-conversation
         expect(status).to_be_visible()
         expect(page.get_by_label("Your message")).to_be_disabled()
+        quick_reply = page.get_by_role("button", name="They cry when I cry")
+        expect(quick_reply).to_be_disabled()
         proxy.start()
         expect(status).to_have_count(0)
+        expect(quick_reply).to_be_enabled()
         type_and_send(page, "what can I do?")
         expected = expected_texts(server, ["help", "what can I do?"])
         wait_for_bot_count(page, len(expected))

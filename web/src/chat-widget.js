@@ -241,6 +241,7 @@ class ChatWidget {
     const group = el("div", { class: "replies", role: "group", "aria-label": "Suggested replies" });
     for (const reply of replies) {
       const button = el("button", { type: "button", text: reply.title });
+      button.disabled = !(this.socket && this.socket.connected);
       button.addEventListener("click", () => this.send(reply.title, reply.payload));
       group.append(button);
     }
@@ -270,6 +271,7 @@ class ChatWidget {
     this.status.textContent = online ? "" : text;
     this.input.disabled = !online;
     this.sendButton.disabled = !online;
+    for (const button of this.log.querySelectorAll(".replies button")) button.disabled = !online;
     if (!online) this.setTyping(false);
   }
 
