@@ -75,13 +75,13 @@ class SocketChat:
     def emit(self, event: str, data: Any) -> None:
         self.run(self.client.emit(event, data))
 
-    def say(self, message: str, timeout: float = 30.0, quiet: float = 0.7) -> list[Any]:
+    def say(self, message: str, timeout: float = 30.0, quiet: float = 1.0) -> list[Any]:
         """Send a message; return what arrives until nothing more comes for ``quiet`` s."""
         start = len(self.received)
         self.emit("user_uttered", {"message": message, "session_id": self.session_id})
         return self.collect(start, timeout, quiet)
 
-    def collect(self, start: int, timeout: float = 30.0, quiet: float = 0.7) -> list[Any]:
+    def collect(self, start: int, timeout: float = 30.0, quiet: float = 1.0) -> list[Any]:
         self.wait_for(lambda: len(self.received) > start, timeout)
         count, last_change = len(self.received), time.monotonic()
         while time.monotonic() - last_change < quiet:
