@@ -266,3 +266,24 @@ def test_offline_message_and_reconnection(server: Served, page_for) -> None:
         assert bot_texts(page) == expected
     finally:
         proxy.stop()
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "{not json",
+        '{"sessionId": 5, "messages": null}',
+        '{"sessionId": "s", "messages": [null, 3]}',
+    ],
+)
+def test_a_damaged_stored_chat_does_not_break_the_widget(
+    server: Served, page_for, stored: str
+) -> None:
+    page = page_for(server.url)
+    page.evaluate("value => localStorage.setItem('chat-widget', value)", stored)
+    page.reload()
+    page.get_by_role("button", name="Open chat").click()
+    type_and_send(page, "help")
+    expected = expected_texts(server, ["help"])
+    wait_for_bot_count(page, len(expected))
+    assert bot_texts(page) == expected

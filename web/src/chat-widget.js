@@ -49,10 +49,11 @@ function newSessionId() {
 }
 
 // Text with its http(s) links as safe anchors; line breaks stay (CSS pre-wrap).
-export function renderText(text) {
+export function renderText(value) {
+  const text = String(value);
   const fragment = document.createDocumentFragment();
   let last = 0;
-  for (const match of String(text).matchAll(URL_PATTERN)) {
+  for (const match of text.matchAll(URL_PATTERN)) {
     fragment.append(document.createTextNode(text.slice(last, match.index)));
     let url = null;
     try {
@@ -73,7 +74,7 @@ export function renderText(text) {
     }
     last = match.index + match[0].length;
   }
-  fragment.append(document.createTextNode(String(text).slice(last)));
+  fragment.append(document.createTextNode(text.slice(last)));
   return fragment;
 }
 
@@ -115,7 +116,12 @@ class ChatWidget {
     }
     const valid = saved && typeof saved.sessionId === "string" && Array.isArray(saved.messages);
     return valid
-      ? { sessionId: saved.sessionId, messages: saved.messages, open: Boolean(saved.open) }
+      ? {
+          sessionId: saved.sessionId,
+          // whatever another script or an older version left there: keep only messages
+          messages: saved.messages.filter((m) => m && typeof m === "object" && m.from),
+          open: Boolean(saved.open),
+        }
       : { sessionId: newSessionId(), messages: [], open: false };
   }
 
