@@ -1,5 +1,6 @@
 """One bot, every channel: the same scripted conversation gives the same replies through
-REST, socket.io (python-socketio client) and the Rasa shell (pexpect, `rasa shell`).
+REST, socket.io (python-socketio client), Telegram (fake Bot API) and the Rasa shell
+(pexpect, `rasa shell`).
 
 REST is the reference. The script avoids the responses with random variants
 (utter_greet, utter_goodbye, utter_thank, utter_breakup_reasons), so replies can be
@@ -7,13 +8,15 @@ compared text for text. A "click" sends the payload of a button of the bot's pre
 reply, found in that channel's own reply (so the buttons must match too); in the shell
 it picks the button in Rasa's menu.
 
-Adding a channel (Telegram, through its fake Bot API): write a
-``telegram_conversation(server, cleanup) -> Send`` like ``socketio_conversation`` and
-register it in ``CHANNELS``.
+Telegram runs in webhook mode against the fake Bot API (tests/support/fake_telegram.py),
+configured like production through the TELEGRAM_* environment variables that
+credentials.yml's Telegram channel reads. Another channel: write a
+``<name>_conversation(stack, cleanup) -> Send`` and register it in ``CHANNELS``.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import sys
@@ -27,6 +30,14 @@ import pexpect
 import pytest
 
 from tests.support.chat_clients import Reply, SocketChat, normalise, rest_say
+from tests.support.fake_telegram import (
+    BOT_USERNAME,
+    TOKEN,
+    FakeTelegram,
+    callback_update,
+    fake_telegram,
+    text_update,
+)
 from tests.support.server import ROOT, RasaServer, free_port, rasa_server
 
 
@@ -51,37 +62,68 @@ SCRIPT: tuple[Say | Click, ...] = (
 )
 
 Turn = list[Reply]
-# one conversation in one channel: a message (text or payload) in, the turn's replies out
-Send = Callable[[str], Turn]
+# one conversation in one channel: a message in (text, or a button's payload when
+# ``click``), the turn's replies out
+Send = Callable[[str, bool], Turn]
+
+
+@dataclass(frozen=True)
+class Stack:
+    server: RasaServer
+    telegram: FakeTelegram
 
 
 def run_script(send: Send) -> list[Turn]:
     turns: list[Turn] = []
     for step in SCRIPT:
         if isinstance(step, Say):
-            turns.append(send(step.text))
+            turns.append(send(step.text, False))
             continue
         buttons = dict(turns[-1][-1][1]) if turns and turns[-1] else {}
         assert step.title in buttons, f"no button {step.title!r} in {turns[-1]}"
-        turns.append(send(buttons[step.title]))
+        turns.append(send(buttons[step.title], True))
     return turns
 
 
-def rest_conversation(server: RasaServer, cleanup: ExitStack) -> Send:
+def rest_conversation(stack: Stack, cleanup: ExitStack) -> Send:
     sender = f"parity-rest-{uuid.uuid4().hex}"
-    return lambda message: normalise(rest_say(server.url, sender, message))
+    return lambda message, click: normalise(rest_say(stack.server.url, sender, message))
 
 
-def socketio_conversation(server: RasaServer, cleanup: ExitStack) -> Send:
-    chat = SocketChat(server.url).connect()
+def socketio_conversation(stack: Stack, cleanup: ExitStack) -> Send:
+    chat = SocketChat(stack.server.url).connect()
     cleanup.callback(chat.close)
     chat.start_session()
-    return lambda message: normalise(chat.say(message))
+    return lambda message, click: normalise(chat.say(message))
 
 
-# The channels compared with REST. Telegram: add "telegram": telegram_conversation.
-CHANNELS: dict[str, Callable[[RasaServer, ExitStack], Send]] = {
+TELEGRAM_CHATS = itertools.count(70_001)
+
+
+def telegram_conversation(stack: Stack, cleanup: ExitStack) -> Send:
+    """Updates delivered to the webhook; the replies are the fake's sendMessage calls."""
+    fake, chat = stack.telegram, next(TELEGRAM_CHATS)
+
+    def as_message(call) -> dict:
+        keyboard = (call.params.get("reply_markup") or {}).get("inline_keyboard", [])
+        buttons = [
+            {"title": k["text"], "payload": k["callback_data"]} for row in keyboard for k in row
+        ]
+        return {"text": call.params["text"], "buttons": buttons}
+
+    def send(message: str, click: bool) -> Turn:
+        before = len(fake.sent_to(chat))
+        update = callback_update(chat, message) if click else text_update(chat, message)
+        assert fake.deliver(update) == 200
+        return normalise([as_message(call) for call in fake.sent_to(chat)[before:]])
+
+    return send
+
+
+# The channels compared with REST.
+CHANNELS: dict[str, Callable[[Stack, ExitStack], Send]] = {
     "socketio": socketio_conversation,
+    "telegram": telegram_conversation,
 }
 
 
@@ -148,23 +190,36 @@ def shell_process(trained_model: Path, tmp_path_factory) -> Iterator[pexpect.spa
 
 
 @pytest.fixture(scope="module")
-def server(trained_model: Path, tmp_path_factory, shell_process) -> Iterator[RasaServer]:
-    with rasa_server(trained_model, tmp_path_factory.mktemp("parity")) as running:
-        yield running
+def stack(trained_model: Path, tmp_path_factory, shell_process) -> Iterator[Stack]:
+    """`rasa run` with the project's credentials.yml, Telegram pointed at the fake."""
+    port = free_port()
+    with fake_telegram() as telegram:
+        env = {
+            "TELEGRAM_TOKEN": TOKEN,
+            "TELEGRAM_BOT_NAME": BOT_USERNAME,
+            "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/webhooks/telegram/webhook",
+            "TELEGRAM_SECRET_TOKEN": "parity-secret",
+            "TELEGRAM_API_URL": telegram.url,
+        }
+        tmp = tmp_path_factory.mktemp("parity")
+        with rasa_server(trained_model, tmp, port=port, env=env) as server:
+            yield Stack(server, telegram)
+        # what the bot said to "Telegram", for reading after the run
+        (tmp / "telegram-calls.txt").write_text("\n".join(map(repr, telegram.calls)) + "\n")
 
 
 @pytest.fixture(scope="module")
-def reference(server: RasaServer) -> list[Turn]:
+def reference(stack: Stack) -> list[Turn]:
     with ExitStack() as cleanup:
-        turns = run_script(rest_conversation(server, cleanup))
+        turns = run_script(rest_conversation(stack, cleanup))
     assert len(turns) == len(SCRIPT) and all(turns), "REST gave an empty turn"
     return turns
 
 
 @pytest.mark.parametrize("channel", sorted(CHANNELS))
-def test_channel_replies_like_rest(channel: str, server: RasaServer, reference: list[Turn]) -> None:
+def test_channel_replies_like_rest(channel: str, stack: Stack, reference: list[Turn]) -> None:
     with ExitStack() as cleanup:
-        turns = run_script(CHANNELS[channel](server, cleanup))
+        turns = run_script(CHANNELS[channel](stack, cleanup))
     for step, expected, got in zip(SCRIPT, reference, turns, strict=True):
         assert got == expected, f"{channel} differs from REST after {step}"
 
