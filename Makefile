@@ -33,7 +33,7 @@ validate: install  ## check domain, data and stories
 test-stories: train  ## run the test stories, failing on any wrong prediction
 	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --out results
 
-test: spacy  ## the whole test suite (trains once if needed)
+test: spacy widget browser  ## the whole test suite (trains once if needed)
 	$(BIN)/python -m pytest
 
 lint: install
@@ -50,3 +50,21 @@ clean:
 .PHONY: telegram-poll
 telegram-poll: train  ## Telegram without a public HTTPS address (TELEGRAM_TOKEN, README "Telegram")
 	$(BIN)/python -m bot.channels.telegram_polling
+
+# --- website widget (web/) and `make serve` ---
+WIDGET := web/dist/chat-widget.js
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+$(WIDGET): web/node_modules/.package-lock.json $(wildcard web/src/*)
+	cd web && npm run --silent build
+
+.PHONY: widget browser serve
+widget: $(WIDGET)  ## build the chat widget (socket.io-client bundled in, no CDN)
+
+browser:  ## Debian's chromium for the browser tests
+	@scripts/install-chromium.sh
+
+serve: train widget  ## the Rasa server (all channels in credentials.yml) + the widget demo page
+	@scripts/serve.sh

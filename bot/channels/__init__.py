@@ -1,0 +1,1 @@
+"""The project's own input channels, built on Rasa's (named in credentials.yml)."""
