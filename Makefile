@@ -68,3 +68,10 @@ browser:  ## Debian's chromium for the browser tests
 
 serve: train widget  ## the Rasa server (all channels in credentials.yml) + the widget demo page
 	@scripts/serve.sh
+
+# ---- benchmark (issue 4): not part of `make test`; BENCH_ARGS="--runs 1" for a quick one
+BENCH_ARGS ?= --runs 3
+
+.PHONY: bench
+bench: spacy  ## this bot against Rasa's default config: bench/results.md, bench/latency.png
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
