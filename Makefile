@@ -19,8 +19,8 @@ $(SPACY_MODEL)/meta.json: bot/spacy_pipeline.py | install
 
 spacy: install $(SPACY_MODEL)/meta.json  ## build the spaCy pipeline from packages
 
-train: spacy  ## train the model (Rasa skips it when nothing changed)
-	$(RASA) train
+train: spacy  ## train the model (skipped in a second when nothing changed: bot/train.py)
+	$(BIN)/python -m bot.train
 
 chat: train  ## talk to the bot in the terminal
 	$(RASA) shell

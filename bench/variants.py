@@ -14,11 +14,13 @@ class Variant:
     key: str  # short name, used for directories and JSON
     label: str  # column title
     config: Path
+    # how the bot's project trains it: this project skips unchanged runs (bot/train.py)
+    trainer: str
 
     def train_command(self, out: Path) -> list[str]:
         """The command that trains this bot into ``out`` (run from the project root)."""
         return [
-            sys.executable, "-m", "rasa", "train",
+            sys.executable, "-m", *self.trainer.split(),
             "--config", str(self.config),
             "--domain", str(ROOT / "domain.yml"),
             "--data", str(ROOT / "data"),
@@ -26,6 +28,6 @@ class Variant:
         ]  # fmt: skip
 
 
-BOT = Variant("bot", "this bot", ROOT / "config.yml")
-BASELINE = Variant("baseline", "Rasa default", ROOT / "bench" / "config.baseline.yml")
+BOT = Variant("bot", "this bot", ROOT / "config.yml", "bot.train")
+BASELINE = Variant("baseline", "Rasa default", ROOT / "bench" / "config.baseline.yml", "rasa train")
 VARIANTS = {v.key: v for v in (BOT, BASELINE)}
