@@ -75,7 +75,7 @@ class Server:
 
 @contextmanager
 def rasa_server(
-    model: Path, log: Path, env: dict[str, str] | None = None, timeout: float = 300.0
+    model: Path, log: Path, env: dict[str, str] | None = None, timeout: float = 900.0
 ) -> Iterator[Server]:
     """Run `rasa run --enable-api` on loopback until the block ends."""
     port = free_port()
