@@ -88,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         "--variants", default="bot,baseline", help=f"comma-separated: {','.join(VARIANTS)}"
     )
     parser.add_argument("--reuse", action="store_true", help="skip training, reuse models")
+    parser.add_argument(
+        "--report-only", action="store_true", help="rebuild the table from --out, measure nothing"
+    )
     parser.add_argument("--out", type=Path, default=OUT, help="raw results and models")
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results.md")
     parser.add_argument("--plot", type=Path, default=ROOT / "bench" / "latency.png")
@@ -106,7 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     # Alternate the bots within each run, so both see the same background load.
     for run in range(1, args.runs + 1):
         for variant in variants:
-            results[variant.key].append(run_once(variant, run, args))
+            if args.report_only:
+                stored = args.out / variant.key / f"run-{run}" / "result.json"
+                results[variant.key].append(json.loads(stored.read_text()))
+            else:
+                results[variant.key].append(run_once(variant, run, args))
     machine = {
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
