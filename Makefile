@@ -19,8 +19,8 @@ $(SPACY_MODEL)/meta.json: bot/spacy_pipeline.py | install
 
 spacy: install $(SPACY_MODEL)/meta.json  ## build the spaCy pipeline from packages
 
-train: spacy  ## train the model (Rasa skips it when nothing changed)
-	$(RASA) train
+train: spacy  ## train the model (skipped in a second when nothing changed: bot/train.py)
+	$(BIN)/python -m bot.train
 
 chat: train  ## talk to the bot in the terminal
 	$(RASA) shell
@@ -68,3 +68,10 @@ browser:  ## Debian's chromium for the browser tests
 
 serve: train widget  ## the Rasa server (all channels in credentials.yml) + the widget demo page
 	@scripts/serve.sh
+
+# ---- benchmark (issue 4): not part of `make test`; BENCH_ARGS="--runs 1" for a quick one
+BENCH_ARGS ?= --runs 3
+
+.PHONY: bench
+bench: spacy  ## this bot against Rasa's default config: bench/results.md, bench/latency.png
+	$(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -1,6 +1,6 @@
 """A Rasa graph component that recognises intents and entities from token patterns.
 
-Place it after ``DIETClassifier`` and before ``FallbackClassifier``::
+Place it after the intent classifier and before ``FallbackClassifier``::
 
     - name: bot.intent_matcher.PatternIntentMatcher
       patterns: data/patterns.yml   # the rules (see bot/patterns.py for the notation)

@@ -1,0 +1,1 @@
+"""Benchmark: this bot against Rasa's default configuration (`make bench`)."""

@@ -1,0 +1,109 @@
+"""Start `rasa run` for a model, time its cold start, and read its memory."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psutil
+
+from bench.variants import ROOT
+from tests.support.server import free_port
+
+WEBHOOK = "/webhooks/rest/webhook"
+
+
+def post_json(url: str, payload: dict, timeout: float = 30.0) -> object:
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read())
+
+
+class Server:
+    """A running `rasa run`; ``cold_start_s`` is process start to first REST reply."""
+
+    def __init__(self, proc: subprocess.Popen, url: str, log: Path) -> None:
+        self.proc, self.url, self.log = proc, url, log
+        self.cold_start_s = float("nan")
+
+    def wait_first_reply(self, started: float, timeout: float) -> None:
+        deadline = started + timeout
+        while time.perf_counter() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited ({self.proc.returncode}); see {self.log}")
+            try:
+                reply = post_json(self.url + WEBHOOK, {"sender": "cold-start", "message": "hi"})
+            except (OSError, ValueError):  # not listening yet, or still loading
+                time.sleep(0.05)
+                continue
+            if isinstance(reply, list) and reply:
+                self.cold_start_s = time.perf_counter() - started
+                return
+            raise RuntimeError(f"unexpected first reply {reply!r}")
+        raise TimeoutError(f"no reply within {timeout:.0f}s; see {self.log}")
+
+    def rss_mb(self) -> float:
+        """Resident memory of the server and all its children, in MB."""
+        proc = psutil.Process(self.proc.pid)
+        procs = [proc, *proc.children(recursive=True)]
+        total = 0
+        for p in procs:
+            with contextlib.suppress(psutil.NoSuchProcess):  # exited meanwhile
+                total += p.memory_info().rss
+        return total / 2**20
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@contextmanager
+def rasa_server(
+    model: Path, log: Path, env: dict[str, str] | None = None, timeout: float = 900.0
+) -> Iterator[Server]:
+    """Run `rasa run --enable-api` on loopback until the block ends."""
+    port = free_port()
+    args = [
+        sys.executable, "-m", "rasa", "run",
+        "--model", str(model),
+        "--enable-api",
+        "--interface", "127.0.0.1",
+        "--port", str(port),
+        "--endpoints", str(ROOT / "endpoints.yml"),
+        "--credentials", str(ROOT / "credentials.yml"),
+    ]  # fmt: skip
+    full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false"}
+    full_env.update(env or {})
+    log.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(args, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=full_env)
+    server = Server(proc, f"http://127.0.0.1:{port}", log)
+    try:
+        server.wait_first_reply(started, timeout)
+        yield server
+    finally:
+        server.stop()
+
+
+def parse(url: str, text: str) -> dict:
+    reply = post_json(url + "/model/parse", {"text": text})
+    if not isinstance(reply, dict):
+        raise RuntimeError(f"/model/parse answered {reply!r}")
+    return reply

@@ -1,0 +1,33 @@
+"""The two bots the benchmark compares: this project's and Rasa's default configuration."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Variant:
+    key: str  # short name, used for directories and JSON
+    label: str  # column title
+    config: Path
+    # how the bot's project trains it: this project skips unchanged runs (bot/train.py)
+    trainer: str
+
+    def train_command(self, out: Path) -> list[str]:
+        """The command that trains this bot into ``out`` (run from the project root)."""
+        return [
+            sys.executable, "-m", *self.trainer.split(),
+            "--config", str(self.config),
+            "--domain", str(ROOT / "domain.yml"),
+            "--data", str(ROOT / "data"),
+            "--out", str(out),
+        ]  # fmt: skip
+
+
+BOT = Variant("bot", "this bot", ROOT / "config.yml", "bot.train")
+BASELINE = Variant("baseline", "Rasa default", ROOT / "bench" / "config.baseline.yml", "rasa train")
+VARIANTS = {v.key: v for v in (BOT, BASELINE)}
