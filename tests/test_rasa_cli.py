@@ -66,8 +66,9 @@ def test_shell_answers_in_a_terminal(trained_model: Path) -> None:
     try:
         shell.expect("Bot loaded. Type a message and press enter")
         shell.expect("Your input ->")
-        shell.sendline("why does my bf cry when i cry")
-        shell.expect("Mirror neurons", timeout=60)
+        # a reply without buttons: with buttons the shell shows a picker menu instead
+        shell.sendline("he cried when he dumped me")
+        shell.expect("bad guy", timeout=60)
         shell.expect("Your input ->")
         shell.sendline("/stop")
         shell.expect(pexpect.EOF, timeout=60)
