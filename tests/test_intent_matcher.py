@@ -59,6 +59,14 @@ def make(patterns_file: Path, tmp_path: Path):
     return config, storage, resource, context
 
 
+@pytest.fixture
+def matcher(patterns_file: Path, tmp_path: Path) -> PatternIntentMatcher:
+    config, storage, resource, context = make(patterns_file, tmp_path)
+    component = PatternIntentMatcher.create(config, storage, resource, context)
+    component.train(TrainingData())
+    return component
+
+
 def parse(spacy_nlp: SpacyNLP, matcher: PatternIntentMatcher, text: str, model_intent=None):
     message = Message.build(text)
     if model_intent:
@@ -94,22 +102,16 @@ def test_trained_then_loaded_component_decides_by_rule(
 
 
 def test_without_a_match_the_model_decides(
-    spacy_nlp: SpacyNLP, patterns_file: Path, tmp_path: Path
+    spacy_nlp: SpacyNLP, matcher: PatternIntentMatcher
 ) -> None:
-    config, storage, resource, context = make(patterns_file, tmp_path)
-    matcher = PatternIntentMatcher.create(config, storage, resource, context)
-    matcher.train(TrainingData())
     message = parse(spacy_nlp, matcher, "hello there", model_intent="greet")
     assert message.get("intent")["name"] == "greet"
     assert message.get(INTENT_SOURCE) == {"decided_by": "model"}
 
 
 def test_crisis_priority_beats_a_longer_match(
-    spacy_nlp: SpacyNLP, patterns_file: Path, tmp_path: Path
+    spacy_nlp: SpacyNLP, matcher: PatternIntentMatcher
 ) -> None:
-    config, storage, resource, context = make(patterns_file, tmp_path)
-    matcher = PatternIntentMatcher.create(config, storage, resource, context)
-    matcher.train(TrainingData())
     message = parse(spacy_nlp, matcher, "my bf cries when i cry and says he will kill himself")
     assert message.get("intent")["name"] == "crisis"
 
@@ -132,11 +134,8 @@ def test_a_broken_pattern_file_fails_training_clearly(patterns_file: Path, tmp_p
 
 
 def test_a_rule_never_overrules_a_crisis_the_model_saw(
-    spacy_nlp: SpacyNLP, patterns_file: Path, tmp_path: Path
+    spacy_nlp: SpacyNLP, matcher: PatternIntentMatcher
 ) -> None:
-    config, storage, resource, context = make(patterns_file, tmp_path)
-    matcher = PatternIntentMatcher.create(config, storage, resource, context)
-    matcher.train(TrainingData())
     message = parse(spacy_nlp, matcher, "my bf cries when i cry", model_intent="crisis")
     assert message.get("intent")["name"] == "crisis"
     assert message.get(INTENT_SOURCE) == {
