@@ -114,3 +114,8 @@ def test_entity_offsets_point_into_the_text(nlp: Language) -> None:
     hit = next(e for e in match(nlp, text).entities if e.entity == "partner")
     assert text[hit.start_char : hit.end_char] == "girlfriend"
     assert hit.value == "girlfriend"
+
+
+def test_common_words_are_not_taken_for_a_partner(nlp: Language) -> None:
+    result = match(nlp, "is it a guilt trip so i take her back? i'm so tired, other people say so")
+    assert not [e for e in result.entities if e.entity == "partner"]
