@@ -7,7 +7,8 @@ Two graph components, one at each end of the NLU pipeline::
     ...
     - name: bot.message_limit.LongMessageIntent     # last
 
-``MessageLengthLimit`` cuts a longer message to ``max_characters`` before any other
+``MessageLengthLimit`` also replaces lone surrogates (from JSON "\\ud800"), on which
+the NLU pipeline fails, with U+FFFD. It cuts a longer message to ``max_characters`` before any other
 component sees it (so 100,000 characters cost no more than 2,000) and marks it;
 ``LongMessageIntent``, after every classifier, gives a marked message the intent
 ``message_too_long``, to which a rule answers with a polite "please send it in
@@ -16,6 +17,7 @@ shorter parts". The tracker keeps the cut text only in the parse data.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -36,6 +38,13 @@ TOO_LONG_INTENT = "message_too_long"
 # set on a cut message: the length it had before
 ORIGINAL_LENGTH = "original_length"
 DEFAULT_MAX_CHARACTERS = 2000
+# a valid pair never reaches here: json.loads joins it into one code point
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_lone_surrogates(text: str) -> str:
+    """``text`` with every unpaired surrogate code point replaced by U+FFFD."""
+    return LONE_SURROGATE.sub("\ufffd", text)
 
 
 class _Stateless(GraphComponent):
@@ -70,9 +79,12 @@ class MessageLengthLimit(_Stateless):
         limit = int(self.component_config["max_characters"])
         for message in messages:
             text = message.get(TEXT)
-            if isinstance(text, str) and len(text) > limit:
-                message.set(TEXT, text[:limit])
+            if not isinstance(text, str):
+                continue
+            if len(text) > limit:
                 message.set(ORIGINAL_LENGTH, len(text), add_to_output=True)
+                text = text[:limit]
+            message.set(TEXT, without_lone_surrogates(text))
         return messages
 
 
