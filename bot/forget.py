@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("sender_id", help="the conversation (sender) id to erase")
     parser.add_argument("--endpoints", default="endpoints.yml")
     args = parser.parse_args(argv)
+    if not args.sender_id.strip():
+        parser.error("the sender id is empty (make forget SENDER=<sender id>)")
     deleted = open_store(args.endpoints).delete(args.sender_id)
     print(f"deleted {deleted} events")
     return 0

@@ -2,8 +2,8 @@
 # Run the bot's server. Rasa's HTTP API (/model, /conversations, ...) stays off unless
 # BOT_ENABLE_API=1, and then only with a token from the environment:
 #
-#   scripts/serve.sh                                   # channels only
-#   BOT_ENABLE_API=1 RASA_AUTH_TOKEN=... scripts/serve.sh
+#   scripts/run-server.sh                                   # channels only
+#   BOT_ENABLE_API=1 RASA_AUTH_TOKEN=... scripts/run-server.sh
 #
 # Extra arguments go to `rasa run` (e.g. --port 5006 --endpoints endpoints.scale.yml).
 set -euo pipefail

@@ -50,7 +50,7 @@ def test_conversation_survives_kill_9_and_api_is_off_then_token_protected(sqlite
 def test_serve_script_refuses_an_api_without_token():
     env = {"PATH": "/usr/bin:/bin", "BOT_ENABLE_API": "1"}
     result = subprocess.run(
-        [str(ROOT / "scripts/serve.sh")], env=env, capture_output=True, text=True, timeout=30
+        [str(ROOT / "scripts/run-server.sh")], env=env, capture_output=True, text=True, timeout=30
     )
     assert result.returncode == 2
     assert "RASA_AUTH_TOKEN" in result.stderr
