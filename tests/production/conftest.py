@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.server import ROOT, RasaServer, rasa_server
+from tests.support.fake_telegram import BOT_USERNAME, TOKEN, FakeTelegram, fake_telegram
+from tests.support.server import ROOT, RasaServer, free_port, rasa_server
 
 SOCKETIO_CHANNEL = (
     "bot.channels.socketio.SocketIOInput"
@@ -20,30 +21,42 @@ SOCKETIO_CHANNEL = (
 )
 
 
-def write_credentials(path: Path) -> Path:
-    """The channels under test: the project's REST channel and socket.io."""
+def write_credentials(path: Path, telegram: str = "") -> Path:
+    """The channels under test: the project's REST channel, socket.io, and Telegram
+    when ``telegram`` holds its credentials block."""
     path.write_text(
         "bot.channels.rest.CheckedRestInput:\n"
         f"{SOCKETIO_CHANNEL}:\n"
         "  user_message_evt: user_uttered\n"
         "  bot_message_evt: bot_uttered\n"
-        "  session_persistence: false\n"
+        "  session_persistence: false\n" + telegram
     )
     return path
+
+
+def telegram_credentials(fake: FakeTelegram, port: int) -> str:
+    """The project's Telegram channel, talking to a fake Bot API on loopback."""
+    return (
+        "bot.channels.telegram.TelegramInput:\n"
+        f"  access_token: '{TOKEN}'\n"
+        f"  verify: '{BOT_USERNAME}'\n"
+        f"  webhook_url: 'http://127.0.0.1:{port}/webhooks/telegram/webhook'\n"
+        f"  api_url: '{fake.url}'\n"
+    )
 
 
 class SQLiteBot:
     """A `rasa run` on its own SQLite tracker store; can be killed and restarted."""
 
-    def __init__(self, model: Path, directory: Path) -> None:
-        self.model, self.directory = model, directory
+    def __init__(self, model: Path, directory: Path, telegram: FakeTelegram) -> None:
+        self.model, self.directory, self.telegram = model, directory, telegram
         self.db = directory / "store/tracker.db"  # the folder is created by the store
         self.endpoints = directory / "endpoints.yml"
         self.endpoints.write_text(
             (ROOT / "endpoints.yml").read_text().replace("var/tracker.db", str(self.db))
         )
         assert str(self.db) in self.endpoints.read_text(), "endpoints.yml has no SQLite store"
-        self.credentials = write_credentials(directory / "credentials.yml")
+        self.credentials = directory / "credentials.yml"
         self.token = secrets.token_urlsafe(24)
         self.api = False
         self._stack: ExitStack | None = None
@@ -54,12 +67,15 @@ class SQLiteBot:
         self.stop()
         self._stack = ExitStack()
         extra = ("--enable-api", "--auth-token", self.token) if api else ()
+        port = free_port()
+        write_credentials(self.credentials, telegram_credentials(self.telegram, port))
         self.server = self._stack.enter_context(
             rasa_server(
                 self.model,
                 self.directory,
                 endpoints=self.endpoints,
                 credentials=self.credentials,
+                port=port,
                 extra_args=extra,
             )
         )
@@ -105,8 +121,9 @@ class SQLiteBot:
 
 @pytest.fixture(scope="session")
 def sqlite_bot(trained_model: Path, tmp_path_factory) -> Iterator[SQLiteBot]:
-    bot = SQLiteBot(trained_model, tmp_path_factory.mktemp("sqlite-bot"))
-    yield bot
-    bot.stop()
+    with fake_telegram() as fake:
+        bot = SQLiteBot(trained_model, tmp_path_factory.mktemp("sqlite-bot"), fake)
+        yield bot
+        bot.stop()
     if os.environ.get("BOT_REPORT"):
         print(f"\nSQLite bot: {bot.starts} starts")

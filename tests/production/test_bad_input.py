@@ -31,6 +31,7 @@ from tests.production.inputs import (
     message_texts,
     request_bodies,
 )
+from tests.support.fake_telegram import text_update, user
 
 TRIED: Counter[str] = Counter()
 LIVE = settings(
@@ -240,6 +241,56 @@ def test_socketio_fuzz(sqlite_bot: SQLiteBot):
     assert not failures, failures[:5]
     assert answered == len(texts) and survived == len(malformed)
     assert sqlite_bot.server.proc.poll() is None
+
+
+# --- the running server, through the Telegram webhook (fake Bot API on loopback) ---
+
+
+@pytest.mark.slow
+def test_telegram_webhook_fuzz_and_no_user_names_in_logs(sqlite_bot: SQLiteBot):
+    server, fake = sqlite_bot.running(), sqlite_bot.telegram
+    fake.wait_for(lambda: fake.webhook.get("url"))
+    name = f"Quokka{uuid.uuid4().hex[:8]}"
+    person = {**user(name=name), "username": f"{name}_tg", "last_name": name}
+    failures = []
+    for index, text in enumerate(STRANGE_MESSAGES.values()):
+        chat = 700_000 + index
+        TRIED["telegram"] += 1
+        status = fake.deliver(text_update(chat, text, {**person, "id": chat}))
+        if status >= 500:
+            failures.append((text[:40], status))
+        elif text.strip():
+            try:
+                fake.wait_for(lambda c=chat: fake.sent_to(c), 60)
+            except TimeoutError:
+                failures.append((text[:40], "no reply"))
+    headers = {
+        "Content-Type": "application/json",
+        "X-Telegram-Bot-Api-Secret-Token": fake.webhook.get("secret_token", ""),
+    }
+    raw = [
+        b"not json",
+        b"[]",
+        b"null",
+        b'{"message": "x"}',
+        b'{"message": {"chat": "x", "text": 5}}',
+        b'{"update_id": "a", "message": {"chat": {"id": "x"}, "text": ["hi"]}}',
+        b'{"message": {"chat": {"id": 1}, "from": {"id": 1}, "text": "\xff\xfe"}}',
+        b"\xff\xfe\x00",
+    ]
+    for body in raw:
+        TRIED["telegram"] += 1
+        status, answer = request(server.url + "/webhooks/telegram/webhook", body, headers)
+        if status >= 500:
+            failures.append((body[:40], status, answer))
+    TRIED["telegram"] += 1
+    unsigned = request(server.url + "/webhooks/telegram/webhook", b"{}", {})[0]
+    assert unsigned in (401, 403), unsigned
+    assert not failures, failures
+    # afterwards a person is answered as usual
+    fake.deliver(text_update(800_001, "my wife cries when I cry", {**person, "id": 800_001}))
+    assert "wife" in fake.wait_for(lambda: fake.sent_to(800_001), 60)[0].params["text"]
+    assert name not in server.log_text()
 
 
 @pytest.mark.slow
