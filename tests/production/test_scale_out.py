@@ -211,7 +211,14 @@ def test_50_conversations_of_20_turns_over_both_servers(servers, db):
     )
     for server in servers:
         assert server.proc.poll() is None
-        assert " ERROR " not in server.log_text()
+        # two replicas starting at once both try to create the database (`login_db`);
+        # the loser logs that as an error and carries on: the only error tolerated
+        errors = [
+            line
+            for line in server.log_text().splitlines()
+            if " ERROR " in line and "Could not create database" not in line
+        ]
+        assert not errors, errors[:5]
 
 
 def test_simultaneous_messages_of_one_conversation_on_both_servers(servers, db):
