@@ -33,7 +33,7 @@ validate: install  ## check domain, data and stories
 test-stories: train  ## run the test stories, failing on any wrong prediction
 	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --out results
 
-test: spacy widget browser  ## the whole test suite (trains once if needed)
+test: spacy widget browser install-services  ## the whole test suite (trains once if needed)
 	$(BIN)/python -m pytest
 
 lint: install
@@ -75,3 +75,15 @@ BENCH_ARGS ?= --runs 3
 .PHONY: bench
 bench: spacy  ## this bot against Rasa's default config: bench/results.md, bench/latency.png
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# --- production: persistence, scale-out services, privacy (issue 5) ---
+.PHONY: install-services server forget
+
+install-services:  ## Debian's postgresql and redis-server, for the scale-out tests
+	@scripts/install-services.sh
+
+server: train  ## run the server (API only with BOT_ENABLE_API=1 and RASA_AUTH_TOKEN)
+	scripts/run-server.sh
+
+forget: install  ## erase one person's conversation: make forget SENDER=<sender id>
+	$(BIN)/python -m bot.forget "$(SENDER)"

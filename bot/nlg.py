@@ -46,7 +46,10 @@ PRONOUNS = {
 
 def partner_variables(partner: str | None, pronoun: str | None) -> dict[str, str]:
     """Placeholder values for a partner word and an optional pronoun (he/she)."""
-    word = (partner or DEFAULT_PARTNER).strip().lower() or DEFAULT_PARTNER
+    # a typed "/intent{...}" can set these slots to any JSON value: use strings only
+    word = partner.strip().lower() if isinstance(partner, str) else ""
+    word = word or DEFAULT_PARTNER
+    pronoun = pronoun if isinstance(pronoun, str) else None
     gender = WORD_GENDER.get(word) or (pronoun if pronoun in PRONOUNS else "they")
     forms = PRONOUNS[gender]
     return {
