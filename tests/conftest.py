@@ -15,6 +15,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
 
+# Intents that only a `/forget` payload or bot.message_limit set, never NLU: giving
+# them NLU examples would let a misread message erase a conversation.
+NLU_LESS_INTENTS = frozenset({"forget", "message_too_long"})
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from tests.conftest import ROOT, rasa_command
+from tests.conftest import NLU_LESS_INTENTS, ROOT, rasa_command
 
 pytestmark = pytest.mark.slow
 
@@ -18,11 +18,6 @@ def run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         rasa_command(*args), cwd=ROOT, capture_output=True, text=True, timeout=timeout
     )
-
-
-# Intents that only a `/forget` payload or bot.message_limit set, never NLU: giving
-# them NLU examples would let a misread message erase a conversation.
-NO_NLU_EXAMPLES = {"forget", "message_too_long"}
 
 
 def test_data_validates_without_unexpected_warnings() -> None:
@@ -35,11 +30,11 @@ def test_data_validates_without_unexpected_warnings() -> None:
         for w in warnings
         if not any(
             f"The intent '{i}' is listed in the domain file, but is not found" in w
-            for i in NO_NLU_EXAMPLES
+            for i in NLU_LESS_INTENTS
         )
     ]
     assert not unexpected, "\n".join(unexpected)
-    assert len(warnings) <= len(NO_NLU_EXAMPLES)
+    assert len(warnings) <= len(NLU_LESS_INTENTS)
 
 
 def test_test_stories_pass_with_fail_on_prediction_errors(trained_model: Path, tmp_path) -> None:
