@@ -53,6 +53,17 @@ INTENT_SOURCE = "intent_source"
 RULES_FILE = "patterns.json"
 
 
+def set_certain_intent(message: Message, intent: str) -> None:
+    """Give ``message`` ``intent`` with confidence 1.0 as the only ranked intent.
+
+    A ranking that kept the model's runner-up would let FallbackClassifier's
+    ambiguity check overturn a decision that is certain.
+    """
+    chosen = {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}
+    message.set(INTENT, chosen, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [chosen], add_to_output=True)
+
+
 @DefaultV1Recipe.register(
     [
         DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER,
@@ -160,12 +171,8 @@ class PatternIntentMatcher(GraphComponent, EntityExtractorMixin):
             )
         else:
             intent = result.intent.intent
-            chosen = {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}
-            # The rule is certain: a ranking that kept the model's runner-up would
-            # let FallbackClassifier's ambiguity check overturn it.
             model_guess = message.get(INTENT) or {}
-            message.set(INTENT, chosen, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [chosen], add_to_output=True)
+            set_certain_intent(message, intent)
             message.set(
                 INTENT_SOURCE,
                 {"decided_by": "rule", "rule": result.intent.rule, "model_said": model_guess},

@@ -24,15 +24,11 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import (
-    INTENT,
-    INTENT_NAME_KEY,
-    INTENT_RANKING_KEY,
-    PREDICTED_CONFIDENCE_KEY,
-    TEXT,
-)
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.intent_matcher import set_certain_intent
 
 TOO_LONG_INTENT = "message_too_long"
 # set on a cut message: the length it had before
@@ -99,7 +95,5 @@ class LongMessageIntent(_Stateless):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             if message.get(ORIGINAL_LENGTH):
-                chosen = {INTENT_NAME_KEY: TOO_LONG_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
-                message.set(INTENT, chosen, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [chosen], add_to_output=True)
+                set_certain_intent(message, TOO_LONG_INTENT)
         return messages
