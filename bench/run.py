@@ -39,8 +39,10 @@ def _loadgen(url: str, concurrency: int, messages: int, prefix: str) -> dict:
     return json.loads(done.stdout)
 
 
-def serve_and_measure(model: Path, workdir: Path, args: argparse.Namespace) -> dict:
-    with server.rasa_server(model, workdir / "server.log") as srv:
+def serve_and_measure(
+    variant: Variant, model: Path, workdir: Path, args: argparse.Namespace
+) -> dict:
+    with server.rasa_server(variant, model, workdir / "server.log") as srv:
         scores = heldout.evaluate(lambda text: server.parse(srv.url, text))
         # one conversation first, so both bots are measured warm
         _loadgen(srv.url, 1, 6, "warmup")
@@ -71,7 +73,7 @@ def run_once(variant: Variant, run: int, args: argparse.Namespace) -> dict:
             flush=True,
         )
     print(f"[{variant.key} run {run}] serving ...", flush=True)
-    measured = serve_and_measure(Path(result["model"]), workdir, args)
+    measured = serve_and_measure(variant, Path(result["model"]), workdir, args)
     measured["training"] = result
     (workdir / "result.json").write_text(json.dumps(measured))
     print(f"[{variant.key} run {run}] {report.one_line(measured)}", flush=True)

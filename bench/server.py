@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import psutil
 
-from bench.variants import ROOT
+from bench.variants import ROOT, Variant
 from tests.support.server import free_port
 
 WEBHOOK = "/webhooks/rest/webhook"
@@ -75,19 +74,23 @@ class Server:
 
 @contextmanager
 def rasa_server(
-    model: Path, log: Path, env: dict[str, str] | None = None, timeout: float = 900.0
+    variant: Variant,
+    model: Path,
+    log: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 900.0,
 ) -> Iterator[Server]:
-    """Run `rasa run --enable-api` on loopback until the block ends."""
+    """Run `rasa run --enable-api` on loopback, as ``variant`` is served, until the block ends."""
     port = free_port()
-    args = [
-        sys.executable, "-m", "rasa", "run",
+    args = variant.serve_command(
+        "run",
         "--model", str(model),
         "--enable-api",
         "--interface", "127.0.0.1",
         "--port", str(port),
         "--endpoints", str(ROOT / "endpoints.yml"),
         "--credentials", str(ROOT / "credentials.yml"),
-    ]  # fmt: skip
+    )  # fmt: skip
     full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false"}
     full_env.update(env or {})
     log.parent.mkdir(parents=True, exist_ok=True)

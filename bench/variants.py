@@ -16,6 +16,12 @@ class Variant:
     config: Path
     # how the bot's project trains it: this project skips unchanged runs (bot/train.py)
     trainer: str
+    # how it is served: this project starts Rasa through bot/rasa_cli.py (run-server.sh)
+    cli: str
+
+    def serve_command(self, *args: str) -> list[str]:
+        """``rasa <args>`` started the way this bot's project starts its server."""
+        return [sys.executable, "-m", self.cli, *args]
 
     def train_command(self, out: Path) -> list[str]:
         """The command that trains this bot into ``out`` (run from the project root)."""
@@ -28,6 +34,8 @@ class Variant:
         ]  # fmt: skip
 
 
-BOT = Variant("bot", "this bot", ROOT / "config.yml", "bot.train")
-BASELINE = Variant("baseline", "Rasa default", ROOT / "bench" / "config.baseline.yml", "rasa train")
+BOT = Variant("bot", "this bot", ROOT / "config.yml", "bot.train", "bot.rasa_cli")
+BASELINE = Variant(
+    "baseline", "Rasa default", ROOT / "bench" / "config.baseline.yml", "rasa train", "rasa"
+)
 VARIANTS = {v.key: v for v in (BOT, BASELINE)}

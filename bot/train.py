@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.force and up_to_date(out, key):
         return 0
     before = newest_model(out)
-    done = subprocess.run([sys.executable, "-m", "rasa", "train", *argv])
+    done = subprocess.run([sys.executable, "-m", "bot.rasa_cli", "train", *argv])
     if done.returncode != 0:
         return done.returncode
     model = newest_model(out)

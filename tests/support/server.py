@@ -80,7 +80,7 @@ def rasa_server(
     args = [
         sys.executable,
         "-m",
-        "rasa",
+        "bot.rasa_cli",  # how scripts/run-server.sh starts the bot
         "run",
         "--model",
         str(model),

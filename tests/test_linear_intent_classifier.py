@@ -1,0 +1,80 @@
+"""LinearIntentClassifier: Rasa's logistic regression with ``C``, and a cheaper feature matrix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, TEXT
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.linear_intent_classifier import LinearIntentClassifier
+
+# three intents, each told apart by one feature column
+WORDS = {"greet": 0, "goodbye": 1, "crisis": 2}
+
+
+def featurized(intent: str | None, column: int, dense: bool = False) -> Message:
+    message = Message(data={TEXT: f"text {column}", **({INTENT: intent} if intent else {})})
+    row = np.zeros((1, 4))
+    row[0, column] = 1.0
+    row[0, 3] = 0.5  # a feature every message has
+    message.add_features(Features(scipy.sparse.coo_matrix(row), FEATURE_TYPE_SENTENCE, TEXT, "cvf"))
+    if dense:
+        message.add_features(Features(np.array([[0.25, -1.0]]), FEATURE_TYPE_SENTENCE, TEXT, "d"))
+    return message
+
+
+def component(cls, tmp_path: Path, **config) -> LinearIntentClassifier:
+    (tmp_path / "storage").mkdir(parents=True, exist_ok=True)
+    storage = LocalModelStorage(tmp_path / "storage")
+    context = ExecutionContext(GraphSchema({}), "test")
+    return cls.create({**cls.get_default_config(), **config}, storage, Resource("clf"), context)
+
+
+@pytest.fixture
+def training_data() -> TrainingData:
+    return TrainingData([featurized(i, c) for i, c in WORDS.items() for _ in range(3)])
+
+
+@pytest.mark.parametrize("dense", [False, True])
+def test_feature_matrix_is_the_parents(tmp_path: Path, dense: bool) -> None:
+    messages = [featurized(None, c, dense) for c in (0, 2, 1)]
+    ours = component(LinearIntentClassifier, tmp_path)._create_X(messages)
+    rasas = component(LogisticRegressionClassifier, tmp_path)._create_X(messages)
+    assert ours.shape == rasas.shape == (3, 6 if dense else 4)
+    assert (ours.toarray() == rasas.toarray()).all()
+
+
+def test_c_reaches_scikit_learn_and_sharpens_confidence(
+    tmp_path: Path, training_data: TrainingData
+) -> None:
+    confidences = {}
+    for strength in (0.1, 100.0):
+        clf = component(LinearIntentClassifier, tmp_path / str(strength), C=strength)
+        assert clf.clf.get_params()["C"] == strength
+        clf.train(training_data)
+        [message] = clf.process([featurized(None, WORDS["crisis"])])
+        assert message.get(INTENT)["name"] == "crisis"
+        confidences[strength] = message.get(INTENT)["confidence"]
+    assert confidences[100.0] > confidences[0.1]
+
+
+def test_trained_component_loads_from_storage(tmp_path: Path, training_data: TrainingData) -> None:
+    clf = component(LinearIntentClassifier, tmp_path, C=10.0)
+    resource = clf.train(training_data)
+    loaded = LinearIntentClassifier.load(
+        clf.config, clf._model_storage, resource, ExecutionContext(GraphSchema({}), "test")
+    )
+    [message] = loaded.process([featurized(None, WORDS["goodbye"])])
+    ranking = message.get("intent_ranking")
+    assert message.get(INTENT)["name"] == "goodbye"
+    assert ranking[0]["name"] == "goodbye" and len(ranking) == 3
