@@ -35,7 +35,7 @@ find_python() {
 }
 
 stamp="$VENV/.installed"
-want=$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
+want=$(cat requirements.lock pyproject.toml "$0" | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && is_py310 "$VENV/bin/python"; then
     exit 0
 fi
@@ -57,7 +57,11 @@ fi
 if ! "$VENV/bin/uv" --version 2>/dev/null | grep -q "$UV_VERSION"; then
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
 fi
-"$VENV/bin/uv" pip sync --python "$VENV/bin/python" --require-hashes requirements.lock
+# --compile-bytecode: write every .pyc now. Python would compile on first import, but
+# not where PYTHONDONTWRITEBYTECODE is set (as on CI machines), and then every Rasa
+# start compiles TensorFlow and Rasa from source again: 20 s more per start (issue 4).
+"$VENV/bin/uv" pip sync --python "$VENV/bin/python" --require-hashes --compile-bytecode \
+    requirements.lock
 "$VENV/bin/uv" pip install --python "$VENV/bin/python" --no-deps --no-build-isolation -e . \
     || "$VENV/bin/uv" pip install --python "$VENV/bin/python" --no-deps -e .
 echo "$want" > "$stamp"

@@ -68,13 +68,30 @@ def test_c_reaches_scikit_learn_and_sharpens_confidence(
     assert confidences[100.0] > confidences[0.1]
 
 
-def test_trained_component_loads_from_storage(tmp_path: Path, training_data: TrainingData) -> None:
+def test_trained_component_loads_from_plain_arrays(
+    tmp_path: Path, training_data: TrainingData
+) -> None:
     clf = component(LinearIntentClassifier, tmp_path, C=10.0)
     resource = clf.train(training_data)
+    stored = [p.name for p in (tmp_path / "storage" / resource.name).iterdir()]
+    assert stored == ["logistic_regression.npz"]  # no skops, no pickle
     loaded = LinearIntentClassifier.load(
         clf.config, clf._model_storage, resource, ExecutionContext(GraphSchema({}), "test")
     )
-    [message] = loaded.process([featurized(None, WORDS["goodbye"])])
-    ranking = message.get("intent_ranking")
-    assert message.get(INTENT)["name"] == "goodbye"
-    assert ranking[0]["name"] == "goodbye" and len(ranking) == 3
+    probe = [featurized(None, c) for c in (0, 1, 2)]
+    [message, *_] = loaded.process(probe)
+    assert message.get(INTENT)["name"] == "greet"
+    assert len(message.get("intent_ranking")) == 3
+    X = clf._create_X(probe)
+    assert np.allclose(loaded.clf.predict_proba(X), clf.clf.predict_proba(X))
+
+
+def test_untrained_component_leaves_the_intent_to_others(tmp_path: Path) -> None:
+    clf = component(LinearIntentClassifier, tmp_path)
+    clf.train(TrainingData())
+    resource = clf._resource
+    loaded = LinearIntentClassifier.load(
+        clf.config, clf._model_storage, resource, ExecutionContext(GraphSchema({}), "test")
+    )
+    [message] = loaded.process([featurized(None, 0)])
+    assert message.get(INTENT) is None
