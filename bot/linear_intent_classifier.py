@@ -31,7 +31,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from scipy.sparse import csr_matrix, hstack, vstack
 
@@ -61,17 +61,23 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
         self.clf.set_params(C=float(self.config["C"]))
 
     def _create_X(self, messages: list[Message]) -> csr_matrix:
-        """One row of sentence features per message, as the parent builds it.
+        """One row per message: its sparse, then its dense sentence features.
 
-        The parent converts and stacks each row through ``bmat`` with an empty dense
-        block, which took 2 ms of a 9 ms parse; this builds the same matrix directly.
+        The same matrix as the parent's, built with one ``hstack`` a message. The
+        parent first has Rasa combine every featurizer's sequence and sentence
+        features (deep copies and an ``hstack`` each) and then stacks again: 3 ms of
+        a 9 ms parse here.
         """
         rows = []
         for message in messages:
-            sparse = message.get_sparse_features(TEXT)[1]
-            dense = message.get_dense_features(TEXT)[1]
-            parts = [csr_matrix(f.features) for f in (sparse, dense) if f is not None]
-            rows.append(parts[0] if len(parts) == 1 else hstack(parts, format="csr"))
+            sentence = [
+                f
+                for f in message.features
+                if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE
+            ]
+            blocks = [f.features for f in sentence if f.is_sparse()]
+            blocks += [csr_matrix(f.features) for f in sentence if f.is_dense()]
+            rows.append(csr_matrix(blocks[0]) if len(blocks) == 1 else hstack(blocks, "csr"))
         return vstack(rows, format="csr") if rows else csr_matrix((0, 0))
 
     def process(self, messages: list[Message]) -> list[Message]:

@@ -28,6 +28,9 @@ def featurized(intent: str | None, column: int, dense: bool = False) -> Message:
     row[0, column] = 1.0
     row[0, 3] = 0.5  # a feature every message has
     message.add_features(Features(scipy.sparse.coo_matrix(row), FEATURE_TYPE_SENTENCE, TEXT, "cvf"))
+    # a second featurizer, as the bot's character n-grams: the column order matters
+    chars = scipy.sparse.coo_matrix([[float(column), 2.0]])
+    message.add_features(Features(chars, FEATURE_TYPE_SENTENCE, TEXT, "chars"))
     if dense:
         message.add_features(Features(np.array([[0.25, -1.0]]), FEATURE_TYPE_SENTENCE, TEXT, "d"))
     return message
@@ -50,7 +53,7 @@ def test_feature_matrix_is_the_parents(tmp_path: Path, dense: bool) -> None:
     messages = [featurized(None, c, dense) for c in (0, 2, 1)]
     ours = component(LinearIntentClassifier, tmp_path)._create_X(messages)
     rasas = component(LogisticRegressionClassifier, tmp_path)._create_X(messages)
-    assert ours.shape == rasas.shape == (3, 6 if dense else 4)
+    assert ours.shape == rasas.shape == (3, 8 if dense else 6)
     assert (ours.toarray() == rasas.toarray()).all()
 
 
