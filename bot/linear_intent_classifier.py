@@ -10,7 +10,9 @@ model in memory. Three changes to Rasa's ``LogisticRegressionClassifier``:
 - The model is stored as plain arrays (``.npz``, no pickle). Rasa stores it with
   skops, whose import scans every loaded module for trusted types: 15 s of the
   server's start-up on this machine.
-- The feature matrix is built directly (see ``_create_X``).
+- The feature matrix and the probabilities are computed directly (``_create_X``,
+  ``_probabilities``): Rasa's and scikit-learn's general-purpose steps took 4 ms of
+  a 9 ms parse.
 
 Configuration::
 
@@ -31,15 +33,27 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
-from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from scipy.sparse import csr_matrix, hstack, vstack
+from rasa.utils.tensorflow.constants import RANKING_LENGTH
+from scipy.sparse import coo_matrix, csr_matrix, spmatrix, vstack
 
 logger = logging.getLogger(__name__)
 
 # the fitted state of a multinomial LogisticRegression, enough to predict
 FITTED = ("classes_", "coef_", "intercept_", "n_iter_")
 ARRAYS_FILE = "logistic_regression.npz"
+
+
+def _one_row(blocks: list[spmatrix]) -> csr_matrix:
+    """Side by side, the one-row sentence features of a message (``hstack`` minus checks)."""
+    parts = [block.tocoo() for block in blocks]
+    offsets = np.cumsum([0] + [part.shape[1] for part in parts])
+    data = np.concatenate([part.data for part in parts])
+    columns = np.concatenate(
+        [part.col + offset for part, offset in zip(parts, offsets[:-1], strict=True)]
+    )
+    return csr_matrix((data, columns, [0, len(data)]), shape=(1, offsets[-1]))
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -59,6 +73,7 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
     ) -> None:
         super().__init__(config, name, model_storage, resource)
         self.clf.set_params(C=float(self.config["C"]))
+        self._weights: np.ndarray | None = None
 
     def _create_X(self, messages: list[Message]) -> csr_matrix:
         """One row per message: its sparse, then its dense sentence features.
@@ -76,14 +91,40 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
                 if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE
             ]
             blocks = [f.features for f in sentence if f.is_sparse()]
-            blocks += [csr_matrix(f.features) for f in sentence if f.is_dense()]
-            rows.append(csr_matrix(blocks[0]) if len(blocks) == 1 else hstack(blocks, "csr"))
+            blocks += [coo_matrix(f.features) for f in sentence if f.is_dense()]
+            rows.append(_one_row(blocks))
+        if len(rows) == 1:
+            return rows[0]
         return vstack(rows, format="csr") if rows else csr_matrix((0, 0))
 
     def process(self, messages: list[Message]) -> list[Message]:
-        if not hasattr(self.clf, "coef_"):  # trained without examples: leave the intent unset
+        """Set ``intent`` and ``intent_ranking`` (as the parent: names and confidences)."""
+        if not hasattr(self.clf, "coef_") or not messages:  # never trained: leave the intent
             return messages
-        return super().process(messages)
+        probabilities = self._probabilities(self._create_X(messages))
+        names = [str(name) for name in self.clf.classes_]
+        limit = self.config[RANKING_LENGTH]
+        for message, row in zip(messages, probabilities, strict=True):
+            order = np.argsort(-row, kind="stable")
+            ranking = [{"name": names[i], "confidence": float(row[i])} for i in order]
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking[:limit] if limit > 0 else ranking, True)
+        return messages
+
+    def _probabilities(self, X: csr_matrix) -> np.ndarray:
+        """``predict_proba`` without scikit-learn's per-call input checks (1 ms here).
+
+        With more than two intents lbfgs fits a multinomial model, whose probabilities
+        are the softmax of the linear scores; anything else goes to scikit-learn.
+        """
+        if self.clf.coef_.shape[0] < 3 or self.clf.solver == "liblinear":
+            return self.clf.predict_proba(X)
+        if self._weights is None:  # (features, intents), C-ordered: 40x faster product
+            self._weights = np.ascontiguousarray(self.clf.coef_.T)
+        scores = np.asarray(X @ self._weights) + self.clf.intercept_
+        scores -= scores.max(axis=1, keepdims=True)
+        np.exp(scores, out=scores)
+        return scores / scores.sum(axis=1, keepdims=True)
 
     def persist(self) -> None:
         with self._model_storage.write_to(self._resource) as directory:
