@@ -123,7 +123,7 @@ async def run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
         sent += len(play)
 
     results = {}
-    for path, lat, timer, seconds in zip(args.store, latencies, timers, total):
+    for path, lat, timer, seconds in zip(args.store, latencies, timers, total, strict=True):
         results[path] = {
             "messages": len(lat),
             "p50_ms": statistics.median(lat),
