@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy
 import pytest
 import sqlalchemy as sa
+from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
@@ -283,6 +284,29 @@ def test_forget_erases_and_leaves_nothing_in_memory(store, db, domain):
     turn(store, "u9", *user_turn("/forget", intent=FORGET_INTENT))
     assert "u9" not in store.cache
     assert rasa_view(db, domain, "u9") is None and run(store.retrieve("u9")) is None
+
+
+class Collecting(EventBroker):
+    def __init__(self) -> None:
+        self.published: list[dict] = []
+
+    def publish(self, event: dict) -> None:
+        self.published.append(event)
+
+
+def test_an_event_broker_gets_each_new_event_once_as_from_rasa(tmp_path, domain):
+    turns = [[*session_start(), *user_turn("hi")], user_turn("more"), user_turn("and more")]
+    stamped(*itertools.chain.from_iterable(turns))
+    rasas, ours = Collecting(), Collecting()
+    stores = [
+        SQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "r.db"), event_broker=rasas),
+        BotSQLTrackerStore(domain=domain, db=str(tmp_path / "o.db"), event_broker=ours),
+    ]
+    for store in stores:
+        for events in turns:
+            turn(store, "b1", *(Event.from_parameters(e.as_dict()) for e in events), stamp=False)
+    assert len(ours.published) == sum(map(len, turns))
+    assert ours.published == rasas.published
 
 
 def test_sqlite_keeps_one_connection_in_wal_mode(store, db):
