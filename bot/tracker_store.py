@@ -245,6 +245,8 @@ class BotSQLTrackerStore(SQLTrackerStore):
         # held by a caller, or changed after its save (a turn that failed): not usable
         if saved is None or saved.handed_out or not saved.unchanged() or not self.domain:
             return None
+        if saved.rows == 0:  # an empty tracker was saved: the database has nothing
+            return None
         if self._stored(sender_id) != (saved.rows, saved.max_id):
             self.cache.discard(sender_id)  # another process wrote or erased
             return None

@@ -272,6 +272,11 @@ def test_a_failed_turn_falls_back_to_the_database(store, db, domain):
     same(again, rasa_view(db, domain, "u7b"))
 
 
+def test_an_empty_saved_tracker_is_no_conversation(store, db, domain):
+    run(store.create_tracker("empty", append_action_listen=False))  # nothing to store
+    assert run(store.retrieve("empty")) is None and rasa_view(db, domain, "empty") is None
+
+
 def test_a_tracker_is_handed_out_once_until_saved(store, db, domain):
     turn(store, "u8", *session_start(), *user_turn("my wife cries when i cry"))
     first, second = run(store.retrieve("u8")), run(store.retrieve("u8"))
