@@ -5,8 +5,9 @@
 with logging set up as ``rasa run`` does (INFO, structlog at INFO), so the cost of
 each part of a reply can be read from a profile::
 
-    python -m bench.inprocess --messages 500              # ms per message
-    python -m bench.inprocess --messages 300 --profile    # and the share of each part
+    python -m bench.inprocess --messages 500                 # CPU ms per message
+    python -m bench.inprocess --model models/a.tar.gz models/b.tar.gz   # side by side
+    python -m bench.inprocess --messages 300 --profile       # the share of each part
 
 The tracker store is in memory (``bot.tracker_store.EventListTrackerStore``) unless
 ``--endpoints-store`` keeps the one in endpoints.yml, so that the dialogue side is
@@ -25,6 +26,7 @@ import pstats
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,14 +99,70 @@ def _report_parts(profile: cProfile.Profile, messages: int) -> None:
         )
 
 
+def _timed(processor: Any, name: str, totals: dict[str, float]) -> None:
+    """Count the CPU time of one processor method (an instance attribute shadows it)."""
+    method = getattr(processor, name)
+    totals[name] = 0.0
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.process_time()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            totals[name] += time.process_time() - started
+
+    setattr(processor, name, timed)
+
+
+# processor methods timed without a profile: NLU and choosing each next action
+PARTS_TIMED = [
+    ("_parse_message_with_graph", "NLU (graph run)"),
+    ("_predict_next_with_tracker", "actions (graph run)"),
+]
+
+
+def _compare(loop: asyncio.AbstractEventLoop, agents: dict[str, Any], count: int) -> None:
+    """Each message to every model in turn, so that all see the same machine load."""
+    totals = {model: {"reply": 0.0} for model in agents}
+    for model, agent in agents.items():
+        for name, _ in PARTS_TIMED:
+            _timed(agent.processor, name, totals[model])
+    for sender, text in _messages(count):
+        for model, agent in agents.items():
+            started = time.process_time()
+            loop.run_until_complete(agent.handle_text(text, sender_id=sender))
+            totals[model]["reply"] += time.process_time() - started
+    for model, parts in totals.items():
+        each = 1000 * parts["reply"] / count
+        print(f"{Path(model).name}: {count} messages, {each:.2f} ms CPU each")
+        for name, label in PARTS_TIMED:
+            print(f"  {label}: {1000 * parts[name] / count:.2f} ms")
+
+
+def _profile(loop: asyncio.AbstractEventLoop, agent: Any, count: int, dump: Path | None) -> None:
+    profile = cProfile.Profile()
+    messages = _messages(count)
+    profile.enable()
+    for sender, text in messages:
+        loop.run_until_complete(agent.handle_text(text, sender_id=sender))
+    profile.disable()
+    _report_parts(profile, count)
+    if dump:
+        profile.dump_stats(dump)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=500)
-    parser.add_argument("--model", default=str(ROOT / "models"))
+    parser.add_argument(
+        "--model", nargs="+", default=[str(ROOT / "models")], help="several: compared side by side"
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile, share of each part")
     parser.add_argument("--dump", type=Path, help="write the raw profile here")
     parser.add_argument("--endpoints-store", action="store_true", help="store of endpoints.yml")
     args = parser.parse_args(argv)
+    if args.profile and len(args.model) > 1:
+        parser.error("--profile takes one model")
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
@@ -116,26 +174,14 @@ def main(argv: list[str] | None = None) -> int:
     rasa.utils.log_utils.configure_structlog(logging.INFO)
 
     loop = asyncio.new_event_loop()
-    agent = _load_agent(loop, args.model, args.endpoints_store)
-    for text in ("hello", "my boyfriend cries when i cry", "what should i do"):  # warm up
-        loop.run_until_complete(agent.handle_text(text, sender_id="inprocess-warmup"))
-
-    messages = _messages(args.messages)
-    profile = cProfile.Profile() if args.profile else None
-    started, cpu = time.perf_counter(), time.process_time()
-    if profile:
-        profile.enable()
-    for sender, text in messages:
-        loop.run_until_complete(agent.handle_text(text, sender_id=sender))
-    if profile:
-        profile.disable()
-    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
-    n = len(messages)
-    print(f"{n} messages: {1000 * wall / n:.2f} ms/message wall, {1000 * cpu / n:.2f} CPU")
-    if profile:
-        _report_parts(profile, n)
-        if args.dump:
-            profile.dump_stats(args.dump)
+    agents = {model: _load_agent(loop, model, args.endpoints_store) for model in args.model}
+    for agent in agents.values():  # warm up
+        for text in ("hello", "my boyfriend cries when i cry", "what should i do"):
+            loop.run_until_complete(agent.handle_text(text, sender_id="inprocess-warmup"))
+    if args.profile:
+        _profile(loop, next(iter(agents.values())), args.messages, args.dump)
+    else:
+        _compare(loop, agents, args.messages)
     return 0
 
 
