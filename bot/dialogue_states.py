@@ -10,11 +10,13 @@ replay grows with the conversation (a third of the dialogue-side CPU in the prof
 ``PastStates`` keeps, per sender, the replayed tracker and what Rasa reads from it
 before each action. When the events Rasa applies still start with the very same
 event objects as last time (the tracker only grew), it replays just the new events;
-anything else (an undone turn, a restart, another domain or tracker type) starts
-from the first event again. The per-turn steps are Rasa's own ``Domain`` helpers, in
-the order of ``states_for_tracker_history``, and every call returns fresh copies,
-because the policies edit the states they get. ``tests/test_dialogue_states.py``
-checks the result against Rasa's over every story and rule of the project.
+anything else (an undone turn, a restart, an edit of a user message that turns
+already read, another domain or tracker type) starts from the first event again.
+The per-turn steps are Rasa's own ``Domain`` helpers, in the order of
+``states_for_tracker_history``, and every call returns fresh copies, because the
+policies edit the states they get. ``tests/test_dialogue_states.py`` checks the
+result against Rasa's over every story and rule of the project, hand-written form
+conversations and random event sequences.
 """
 
 from __future__ import annotations
@@ -32,10 +34,13 @@ from rasa.shared.core.events import (
     ActionExecuted,
     ActionReverted,
     ActiveLoop,
+    DefinePrevUserUtteredFeaturization,
+    EntitiesAdded,
     Event,
     Restarted,
     SessionStarted,
     UserUtteranceReverted,
+    UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -111,6 +116,7 @@ class _Conversation:
     applied: list[Event] = field(default_factory=list)
     turns: list[_Turn] = field(default_factory=list)
     last: _Turn | None = None  # after every applied event; dropped when one is added
+    turns_since_user: int = 0  # turns read since the latest user message was applied
     without_rule_turns: dict[str, _WithoutRuleTurns] = field(default_factory=dict)
     # the tracker of the last call, its number of events, the last one, its loops
     seen: weakref.ref[DialogueStateTracker] | None = None
@@ -126,7 +132,25 @@ class _Conversation:
             and self.is_rule_tracker == tracker.is_rule_tracker
             and len(applied) >= len(known)
             and all(a is b for a, b in zip(known, applied, strict=False))
+            and self.can_extend(applied[len(known) :])
         )
+
+    def can_extend(self, new_events: list[Event]) -> bool:
+        """False if a new event edits a user message that turns already read.
+
+        Two events change the latest user message itself rather than the tracker
+        (which text or intent features it, its entities), so Rasa's next replay reads
+        the changed message in every turn since it was said.
+        """
+        turns_since_user = self.turns_since_user
+        for event in new_events:
+            if isinstance(event, UserUttered):
+                turns_since_user = 0
+            elif isinstance(event, ActionExecuted):
+                turns_since_user += 1
+            elif isinstance(event, _EDIT_USER_MESSAGE) and turns_since_user:
+                return False
+        return True
 
     def added_since_seen(self, tracker: DialogueStateTracker, domain: Domain) -> list | None:
         """Events appended to the tracker of the last call, if Rasa applies them all.
@@ -170,6 +194,9 @@ class _Conversation:
                 else:
                     turn = _Turn.read(self.domain, self.replayed, event.hide_rule_turn)
                 self.turns.append(turn)
+                self.turns_since_user += 1
+            elif isinstance(event, UserUttered):
+                self.turns_since_user = 0
             self.replayed.update(event)
             self.applied.append(event)
             self.last = None
@@ -184,6 +211,7 @@ _NOT_JUST_APPENDED = (
     SessionStarted,
     UserUtteranceReverted,
 )
+_EDIT_USER_MESSAGE = (DefinePrevUserUtteredFeaturization, EntitiesAdded)
 
 
 def _rule_only_key(rule_only_data: dict[str, Any] | None) -> str:
@@ -261,7 +289,8 @@ class PastStates:
         if conversation is not None:
             self._conversations.move_to_end(sender)
             added = conversation.added_since_seen(tracker, domain)
-            if added is not None:  # the same tracker, grown (the next action of a turn)
+            # the same tracker, grown: the next action of a turn
+            if added is not None and conversation.can_extend(added):
                 conversation.replay(added)
                 conversation.see(tracker, None)
                 return conversation

@@ -19,6 +19,8 @@ from rasa.shared.core.events import (
     ActionExecutionRejected,
     ActionReverted,
     ActiveLoop,
+    DefinePrevUserUtteredFeaturization,
+    EntitiesAdded,
     Event,
     FollowupAction,
     LoopInterrupted,
@@ -240,10 +242,14 @@ EVENT_MAKERS = [
     lambda: LoopInterrupted(True),
     lambda: Restarted(),
     lambda: SessionStarted(),
+    # these two edit the latest user message in place, also for turns already read
+    lambda: DefinePrevUserUtteredFeaturization(True),
+    lambda: DefinePrevUserUtteredFeaturization(False),
+    lambda: EntitiesAdded([{"entity": "city", "value": "Oslo"}]),
 ]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.integers(0, len(EVENT_MAKERS) - 1), max_size=30))
 def test_random_event_sequences(choices: list[int]) -> None:
     events = [EVENT_MAKERS[i]() for i in choices]
