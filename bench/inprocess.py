@@ -128,9 +128,9 @@ def _compare(loop: asyncio.AbstractEventLoop, agents: dict[str, Any], count: int
         for name, _ in PARTS_TIMED:
             _timed(agent.processor, name, totals[model])
     for sender, text in _messages(count):
-        for model, agent in agents.items():
-            started = time.process_time()
-            loop.run_until_complete(agent.handle_text(text, sender_id=sender))
+        for i, (model, agent) in enumerate(agents.items()):
+            started = time.process_time()  # own senders: the models may share a store
+            loop.run_until_complete(agent.handle_text(text, sender_id=f"{sender}-{i}"))
             totals[model]["reply"] += time.process_time() - started
     for model, parts in totals.items():
         each = 1000 * parts["reply"] / count

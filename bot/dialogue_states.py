@@ -44,7 +44,10 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-MAX_CONVERSATIONS = 1024  # least recently used conversations beyond this are dropped
+# Least recently used conversations beyond this are dropped. Only the current turn needs
+# its entry unless the tracker store hands back the same event objects next turn; an
+# entry holds its events (about 50 kB after five messages), so the cap bounds memory.
+MAX_CONVERSATIONS = 256
 
 
 @dataclass(frozen=True)
