@@ -92,7 +92,10 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
             ]
             blocks = [f.features for f in sentence if f.is_sparse()]
             blocks += [coo_matrix(f.features) for f in sentence if f.is_dense()]
-            rows.append(_one_row(blocks))
+            if blocks:
+                rows.append(_one_row(blocks))
+            else:  # no token, as in "" or " ": the model's answer to no known word at all
+                rows.append(csr_matrix((1, getattr(self.clf, "n_features_in_", 0))))
         if len(rows) == 1:
             return rows[0]
         return vstack(rows, format="csr") if rows else csr_matrix((0, 0))

@@ -70,6 +70,24 @@ class _SharedPastStates:
         return getattr(self._tracker, name)
 
 
+class _SharedStatesPolicy:
+    """Mixed into a Rasa policy: its prediction states come from ``PAST_STATES``."""
+
+    def _prediction_states(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        use_text_for_last_user_input: bool = False,
+        rule_only_data: dict[str, Any] | None = None,
+    ) -> list[State]:
+        return super()._prediction_states(  # type: ignore[misc]
+            _SharedPastStates(tracker),  # type: ignore[arg-type]
+            domain,
+            use_text_for_last_user_input,
+            rule_only_data,
+        )
+
+
 def _required(state: State, sub_state: str, key: str) -> str | None:
     """The value a rule state requires of the conversation, where it requires one."""
     value = state.get(sub_state, {}).get(key)
@@ -120,22 +138,8 @@ class _RuleIndex:
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
 )
-class RulePolicy(rule_policy.RulePolicy):
+class RulePolicy(_SharedStatesPolicy, rule_policy.RulePolicy):
     """Rasa's RulePolicy with shared past states and a shorter rule search."""
-
-    def _prediction_states(
-        self,
-        tracker: DialogueStateTracker,
-        domain: Domain,
-        use_text_for_last_user_input: bool = False,
-        rule_only_data: dict[str, Any] | None = None,
-    ) -> list[State]:
-        return super()._prediction_states(
-            _SharedPastStates(tracker),  # type: ignore[arg-type]
-            domain,
-            use_text_for_last_user_input,
-            rule_only_data,
-        )
 
     def _get_possible_keys(self, lookup: dict[str, str], states: list[State]) -> set[str]:
         # Rasa's loop over the states from the present backwards, on the index's
@@ -175,22 +179,8 @@ class RulePolicy(rule_policy.RulePolicy):
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
 )
-class MemoizationPolicy(memoization.MemoizationPolicy):
+class MemoizationPolicy(_SharedStatesPolicy, memoization.MemoizationPolicy):
     """Rasa's MemoizationPolicy with shared past states."""
-
-    def _prediction_states(
-        self,
-        tracker: DialogueStateTracker,
-        domain: Domain,
-        use_text_for_last_user_input: bool = False,
-        rule_only_data: dict[str, Any] | None = None,
-    ) -> list[State]:
-        return super()._prediction_states(
-            _SharedPastStates(tracker),  # type: ignore[arg-type]
-            domain,
-            use_text_for_last_user_input,
-            rule_only_data,
-        )
 
     def predict_action_probabilities(
         self,

@@ -101,3 +101,15 @@ def test_untrained_component_leaves_the_intent_to_others(tmp_path: Path) -> None
     )
     [message] = loaded.process([featurized(None, 0)])
     assert message.get(INTENT) is None
+
+
+def test_a_message_without_features_gets_the_no_known_word_answer(
+    tmp_path: Path, training_data: TrainingData
+) -> None:
+    # "" or " " has no tokens, so the featurizers give it no features at all
+    clf = component(LinearIntentClassifier, tmp_path, C=10.0)
+    clf.train(training_data)
+    [message] = clf.process([Message(data={TEXT: " "})])
+    intercepts = np.exp(clf.clf.intercept_) / np.exp(clf.clf.intercept_).sum()
+    assert message.get(INTENT)["name"] == clf.clf.classes_[intercepts.argmax()]
+    assert np.isclose(message.get(INTENT)["confidence"], intercepts.max())
