@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
+import yaml
 
 from bench.variants import ROOT, Variant
 from tests.support.server import free_port
@@ -72,6 +73,23 @@ class Server:
                 self.proc.wait()
 
 
+def fresh_endpoints(directory: Path) -> Path:
+    """The project's endpoints with an empty SQLite tracker store in ``directory``.
+
+    Every server starts from no conversations, so a later run never continues (and
+    replays) the conversations of an earlier one from the project's var/tracker.db.
+    """
+    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
+    database = directory / "tracker.db"
+    for stale in directory.glob("tracker.db*"):
+        stale.unlink()
+    endpoints["tracker_store"]["db"] = str(database)
+    path = directory / "endpoints.yml"
+    directory.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(endpoints))
+    return path
+
+
 @contextmanager
 def rasa_server(
     variant: Variant,
@@ -88,7 +106,7 @@ def rasa_server(
         "--enable-api",
         "--interface", "127.0.0.1",
         "--port", str(port),
-        "--endpoints", str(ROOT / "endpoints.yml"),
+        "--endpoints", str(fresh_endpoints(log.parent)),
         "--credentials", str(ROOT / "credentials.yml"),
     )  # fmt: skip
     full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false"}
