@@ -3,7 +3,7 @@
 Used in place of DIET (issue 4): on this bot's sparse word and character n-gram
 features a linear model is as accurate on the held-out messages, trains in seconds
 instead of a minute, answers in well under a millisecond and needs no TensorFlow
-model in memory. Three changes to Rasa's ``LogisticRegressionClassifier``:
+model in memory. Four changes to Rasa's ``LogisticRegressionClassifier``:
 
 - ``C`` is a setting. Rasa fixes scikit-learn's default 1.0, which on ~30 intents
   spreads the probability so thinly that few messages pass FallbackClassifier.
@@ -13,12 +13,17 @@ model in memory. Three changes to Rasa's ``LogisticRegressionClassifier``:
 - The feature matrix and the probabilities are computed directly (``_create_X``,
   ``_probabilities``): Rasa's and scikit-learn's general-purpose steps took 4 ms of
   a 9 ms parse.
+- ``binary`` features (a setting): a sentence's count features are the sums of its
+  tokens', so a repeated word, or a character n-gram every word shares (" i", "ng"),
+  would weigh by its count. Present/absent was better at every ``C`` in 5-fold
+  cross-validation on data/nlu.yml (accuracy 0.858 against 0.851).
 
 Configuration::
 
     - name: bot.linear_intent_classifier.LinearIntentClassifier
       C: 50.0          # inverse regularisation strength (scikit-learn's ``C``)
       max_iter: 1000   # lbfgs iterations; the default 100 stops before it converges
+      binary: true     # sparse features as 1 (present) or 0, whatever their count
 """
 
 from __future__ import annotations
@@ -45,11 +50,19 @@ FITTED = ("classes_", "coef_", "intercept_", "n_iter_")
 ARRAYS_FILE = "logistic_regression.npz"
 
 
-def _one_row(blocks: list[spmatrix]) -> csr_matrix:
-    """Side by side, the one-row sentence features of a message (``hstack`` minus checks)."""
+def _one_row(blocks: list[spmatrix], binary_blocks: int = 0) -> csr_matrix:
+    """Side by side, the one-row sentence features of a message (``hstack`` minus checks).
+
+    In the first ``binary_blocks`` blocks, every non-zero value becomes 1.
+    """
     parts = [block.tocoo() for block in blocks]
     offsets = np.cumsum([0] + [part.shape[1] for part in parts])
-    data = np.concatenate([part.data for part in parts])
+    data = np.concatenate(
+        [
+            (p.data != 0).astype(p.data.dtype) if i < binary_blocks else p.data
+            for i, p in enumerate(parts)
+        ]
+    )
     columns = np.concatenate(
         [part.col + offset for part, offset in zip(parts, offsets[:-1], strict=True)]
     )
@@ -62,7 +75,7 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {**LogisticRegressionClassifier.get_default_config(), "C": 1.0}
+        return {**LogisticRegressionClassifier.get_default_config(), "C": 1.0, "binary": False}
 
     def __init__(
         self,
@@ -78,7 +91,8 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
     def _create_X(self, messages: list[Message]) -> csr_matrix:
         """One row per message: its sparse, then its dense sentence features.
 
-        The same matrix as the parent's, built with one ``hstack`` a message. The
+        The parent's matrix (with ``binary``, its sparse values set to 1), built with
+        one ``hstack`` a message. The
         parent first has Rasa combine every featurizer's sequence and sentence
         features (deep copies and an ``hstack`` each) and then stacks again: 3 ms of
         a 9 ms parse here.
@@ -91,9 +105,10 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
                 if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE
             ]
             blocks = [f.features for f in sentence if f.is_sparse()]
+            binary_blocks = len(blocks) if self.config["binary"] else 0
             blocks += [coo_matrix(f.features) for f in sentence if f.is_dense()]
             if blocks:
-                rows.append(_one_row(blocks))
+                rows.append(_one_row(blocks, binary_blocks))
             else:  # no token, as in "" or " ": the model's answer to no known word at all
                 rows.append(csr_matrix((1, getattr(self.clf, "n_features_in_", 0))))
         if len(rows) == 1:

@@ -57,6 +57,17 @@ def test_feature_matrix_is_the_parents(tmp_path: Path, dense: bool) -> None:
     assert (ours.toarray() == rasas.toarray()).all()
 
 
+@pytest.mark.parametrize("dense", [False, True])
+def test_binary_counts_presence_in_sparse_features_only(tmp_path: Path, dense: bool) -> None:
+    messages = [featurized(None, c, dense) for c in (0, 2)]
+    counts = component(LinearIntentClassifier, tmp_path)._create_X(messages).toarray()
+    binary = component(LinearIntentClassifier, tmp_path, binary=True)._create_X(messages)
+    sparse_columns = 6  # the two sparse blocks; the dense block, if any, follows
+    assert (counts[:, :sparse_columns] != binary.toarray()[:, :sparse_columns]).any()
+    assert (binary.toarray()[:, :sparse_columns] == (counts[:, :sparse_columns] != 0)).all()
+    assert (binary.toarray()[:, sparse_columns:] == counts[:, sparse_columns:]).all()
+
+
 def test_c_reaches_scikit_learn_and_sharpens_confidence(
     tmp_path: Path, training_data: TrainingData
 ) -> None:
