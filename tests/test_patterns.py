@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import spacy
+from rasa.shared.nlu.training_data.loading import load_data
 from spacy.language import Language
 
 from bot.patterns import PatternError, PatternSet, compile_pattern, read_pattern_file
@@ -119,3 +120,16 @@ def test_entity_offsets_point_into_the_text(nlp: Language) -> None:
 def test_common_words_are_not_taken_for_a_partner(nlp: Language) -> None:
     result = match(nlp, "is it a guilt trip so i take her back? i'm so tired, other people say so")
     assert not [e for e in result.entities if e.entity == "partner"]
+
+
+def test_crisis_rules_fire_on_no_training_example_of_another_intent(nlp: Language) -> None:
+    # crisis rules overrule the classifier, so a false alarm would hijack a conversation
+    examples = load_data(str(ROOT / "data/nlu.yml")).intent_examples
+    false_alarms = [
+        (m.get("intent"), m.get("text"))
+        for m in examples
+        if m.get("intent") != "crisis"
+        and (hit := match(nlp, m.get("text")).intent)
+        and hit.intent == "crisis"
+    ]
+    assert not false_alarms
