@@ -8,6 +8,7 @@ each part of a reply can be read from a profile::
     python -m bench.inprocess --messages 500                 # CPU ms per message
     python -m bench.inprocess --model models/a.tar.gz models/b.tar.gz   # side by side
     python -m bench.inprocess --messages 300 --profile       # the share of each part
+    python -m bench.inprocess --runner dask sequential       # Rasa's graph runner and ours
 
 The tracker store is in memory (``bot.tracker_store.EventListTrackerStore``) unless
 ``--endpoints-store`` keeps the one in endpoints.yml, so that the dialogue side is
@@ -70,15 +71,20 @@ def _messages(count: int) -> list[tuple[str, str]]:
     return out
 
 
-def _load_agent(loop: asyncio.AbstractEventLoop, model: str, endpoints_store: bool):
+def _load_agent(loop: asyncio.AbstractEventLoop, model: str, endpoints_store: bool, runner: str):
     from rasa.core.agent import load_agent
     from rasa.core.utils import AvailableEndpoints
+    from rasa.engine.runner.dask import DaskGraphRunner
     from rasa.utils.endpoints import EndpointConfig
+
+    from bot.graph_runner import SequentialGraphRunner, processor_runner
 
     endpoints = AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.yml"))
     if not endpoints_store:
         endpoints.tracker_store = EndpointConfig(type="bot.tracker_store.EventListTrackerStore")
-    return loop.run_until_complete(load_agent(model_path=model, endpoints=endpoints))
+    runners = {"dask": DaskGraphRunner, "sequential": SequentialGraphRunner}
+    with processor_runner(runners[runner]):
+        return loop.run_until_complete(load_agent(model_path=model, endpoints=endpoints))
 
 
 def _report_parts(profile: cProfile.Profile, messages: int) -> None:
@@ -134,7 +140,7 @@ def _compare(loop: asyncio.AbstractEventLoop, agents: dict[str, Any], count: int
             totals[model]["reply"] += time.process_time() - started
     for model, parts in totals.items():
         each = 1000 * parts["reply"] / count
-        print(f"{Path(model).name}: {count} messages, {each:.2f} ms CPU each")
+        print(f"{model}: {count} messages, {each:.2f} ms CPU each")
         for name, label in PARTS_TIMED:
             print(f"  {label}: {1000 * parts[name] / count:.2f} ms")
 
@@ -160,9 +166,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="cProfile, share of each part")
     parser.add_argument("--dump", type=Path, help="write the raw profile here")
     parser.add_argument("--endpoints-store", action="store_true", help="store of endpoints.yml")
+    parser.add_argument(
+        "--runner",
+        nargs="+",
+        choices=["sequential", "dask"],
+        default=["sequential"],
+        help="graph runner (the server's is sequential: bot/graph_runner.py); several: compared",
+    )
     args = parser.parse_args(argv)
-    if args.profile and len(args.model) > 1:
-        parser.error("--profile takes one model")
+    if args.profile and len(args.model) * len(args.runner) > 1:
+        parser.error("--profile takes one model and one runner")
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
@@ -174,7 +187,11 @@ def main(argv: list[str] | None = None) -> int:
     rasa.utils.log_utils.configure_structlog(logging.INFO)
 
     loop = asyncio.new_event_loop()
-    agents = {model: _load_agent(loop, model, args.endpoints_store) for model in args.model}
+    agents = {
+        f"{Path(model).name} [{runner}]": _load_agent(loop, model, args.endpoints_store, runner)
+        for model in args.model
+        for runner in args.runner
+    }
     for agent in agents.values():  # warm up
         for text in ("hello", "my boyfriend cries when i cry", "what should i do"):
             loop.run_until_complete(agent.handle_text(text, sender_id="inprocess-warmup"))
