@@ -21,7 +21,7 @@ model in memory. Four changes to Rasa's ``LogisticRegressionClassifier``:
 Configuration::
 
     - name: bot.linear_intent_classifier.LinearIntentClassifier
-      C: 50.0          # inverse regularisation strength (scikit-learn's ``C``)
+      C: 100.0         # inverse regularisation strength (scikit-learn's ``C``)
       max_iter: 1000   # lbfgs iterations; the default 100 stops before it converges
       binary: true     # sparse features as 1 (present) or 0, whatever their count
 """
@@ -92,10 +92,9 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
         """One row per message: its sparse, then its dense sentence features.
 
         The parent's matrix (with ``binary``, its sparse values set to 1), built with
-        one ``hstack`` a message. The
-        parent first has Rasa combine every featurizer's sequence and sentence
-        features (deep copies and an ``hstack`` each) and then stacks again: 3 ms of
-        a 9 ms parse here.
+        one ``hstack`` a message. The parent first has Rasa combine every featurizer's
+        sequence and sentence features (deep copies and an ``hstack`` each) and then
+        stacks again: 3 ms of a 9 ms parse here.
         """
         rows = []
         for message in messages:

@@ -44,9 +44,10 @@ class SentenceCountVectorsFeaturizer(CountVectorsFeaturizer):
         self._analyzers: dict[int, Callable[[str], list[str]]] = {}
 
     def process(self, messages: list[Message]) -> list[Message]:
-        """Set each attribute's sentence features, as the parent sets them."""
-        if self.vectorizers is None:  # untrained: the parent logs why and does nothing
-            return super().process(messages)
+        """Set each attribute's sentence features, as the parent sets them.
+
+        Untrained, the featurizer has no vectorizers and sets nothing.
+        """
         for message in messages:
             for attribute in self._attributes:
                 tokens = self._get_processed_message_tokens_by_attribute(message, attribute)
