@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy
@@ -93,3 +95,16 @@ def test_an_input_under_a_node_name_replaces_the_node(agent) -> None:
     node = next(n for n in runner._graph_schema.nodes if n.startswith("run_FallbackClassifier"))
     result = runner.run(inputs={node: ["given"]}, targets=[node])
     assert result == {node: ["given"]}
+
+
+def test_rasa_cli_answers_through_the_sequential_runner() -> None:
+    # what the server (scripts/run-server.sh) and `make chat` start: bot.rasa_cli
+    script = (
+        "from bot import rasa_cli; rasa_cli.main(['--version']);"
+        "import rasa.core.processor as p; from bot.graph_runner import SequentialGraphRunner;"
+        "print('runner:', p.DaskGraphRunner.__name__)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert f"runner: {SequentialGraphRunner.__name__}" in done.stdout
