@@ -159,20 +159,13 @@ def project_events(project) -> Iterator[tuple[str, list[Event]]]:
         yield tracker.sender_id, list(tracker.events)
 
 
-def test_states_of_every_story_and_rule_as_it_grows(project) -> None:
+@pytest.mark.parametrize("replay", [grow, rebuild], ids=["as_it_grows", "from_a_store"])
+def test_states_of_every_story_and_rule(project, replay) -> None:
     domain, _ = project
     cache = PastStates()
     for sender, events in project_events(project):
-        grow(cache, events, domain, sender)
+        replay(cache, events, domain, sender)
     # each story replayed from its start once, then only extended
-    assert cache.replays_from_start == len(project[1])
-
-
-def test_states_of_every_story_and_rule_from_a_store(project) -> None:
-    domain, _ = project
-    cache = PastStates()
-    for sender, events in project_events(project):
-        rebuild(cache, events, domain, sender)
     assert cache.replays_from_start == len(project[1])
 
 
