@@ -72,19 +72,17 @@ def _messages(count: int) -> list[tuple[str, str]]:
 
 
 def _load_agent(loop: asyncio.AbstractEventLoop, model: str, endpoints_store: bool, runner: str):
-    from rasa.core.agent import load_agent
-    from rasa.core.utils import AvailableEndpoints
     from rasa.engine.runner.dask import DaskGraphRunner
     from rasa.utils.endpoints import EndpointConfig
 
-    from bot.graph_runner import SequentialGraphRunner, processor_runner
+    from bot.graph_runner import SequentialGraphRunner
+    from tests.support.agent import load_project_agent, project_endpoints
 
-    endpoints = AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.yml"))
+    endpoints = project_endpoints()
     if not endpoints_store:
         endpoints.tracker_store = EndpointConfig(type="bot.tracker_store.EventListTrackerStore")
     runners = {"dask": DaskGraphRunner, "sequential": SequentialGraphRunner}
-    with processor_runner(runners[runner]):
-        return loop.run_until_complete(load_agent(model_path=model, endpoints=endpoints))
+    return load_project_agent(model, loop, endpoints, runners[runner])
 
 
 def _report_parts(profile: cProfile.Profile, messages: int) -> None:

@@ -49,31 +49,14 @@ def event_loop_session() -> Iterator[asyncio.AbstractEventLoop]:
     loop.close()
 
 
-def load_project_agent(model: Path, loop: asyncio.AbstractEventLoop, runner: type | None = None):
-    """The trained bot in process, with the project's endpoints (custom NLG).
-
-    Its graph runs in ``runner``; by default the server's (bot/graph_runner.py).
-    """
-    from rasa.core.agent import load_agent
-    from rasa.core.utils import AvailableEndpoints
-
-    from bot.graph_runner import SequentialGraphRunner, processor_runner
-
-    endpoints = AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.yml"))
-    endpoints.tracker_store = None  # in memory: tests must not touch a store on disk
-    cwd = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        with processor_runner(runner or SequentialGraphRunner):
-            return loop.run_until_complete(load_agent(model_path=str(model), endpoints=endpoints))
-    finally:
-        os.chdir(cwd)
-
-
 @pytest.fixture(scope="session")
 def agent(trained_model: Path, event_loop_session: asyncio.AbstractEventLoop):
     """The trained bot in process, answering as the server does."""
-    return load_project_agent(trained_model, event_loop_session)
+    from tests.support.agent import load_project_agent, project_endpoints
+
+    endpoints = project_endpoints()
+    endpoints.tracker_store = None  # in memory: tests must not touch a store on disk
+    return load_project_agent(trained_model, event_loop_session, endpoints)
 
 
 class Conversation:

@@ -15,7 +15,8 @@ from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
 
 from bot.graph_runner import SequentialGraphRunner
-from tests.conftest import ROOT, load_project_agent
+from tests.conftest import ROOT
+from tests.support.agent import load_project_agent, project_endpoints
 
 HELDOUT = yaml.safe_load((ROOT / "tests/heldout/messages.yml").read_text())["intents"]
 TEXTS = [text for texts in HELDOUT.values() for text in texts] + ["", "  ", "x" * 3000]
@@ -25,7 +26,9 @@ CONVERSATIONS = yaml.safe_load((ROOT / "bench/conversations.yml").read_text())["
 
 @pytest.fixture(scope="module")
 def dask_agent(trained_model: Path, event_loop_session: asyncio.AbstractEventLoop):
-    return load_project_agent(trained_model, event_loop_session, DaskGraphRunner)
+    endpoints = project_endpoints()
+    endpoints.tracker_store = None  # in memory, as the `agent` fixture's
+    return load_project_agent(trained_model, event_loop_session, endpoints, DaskGraphRunner)
 
 
 def test_the_served_agent_runs_without_dask(agent) -> None:
