@@ -213,3 +213,8 @@ def test_no_getme_per_update(server, fake):
     fake.deliver(text_update(1005, "/help"))
     assert len(fake.calls_of("getMe")) == 1
     assert "could not be handled" not in server.log_text()
+
+
+def test_the_test_server_keeps_its_conversations_out_of_the_project(server, fake):
+    # a rerun would otherwise find the previous run's turns of the same chat ids
+    assert (server.log.parent / "tracker.db").is_file()

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -62,6 +64,16 @@ class RasaServer:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
+def isolated_endpoints(directory: Path) -> Path:
+    """The project's endpoints.yml with its SQLite tracker store moved into ``directory``,
+    so a test server neither reads nor writes the developer's var/tracker.db."""
+    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
+    endpoints["tracker_store"]["db"] = str(directory / "tracker.db")
+    path = directory / "endpoints.yml"
+    path.write_text(yaml.safe_dump(endpoints))
+    return path
+
+
 @contextmanager
 def rasa_server(
     model: Path,
@@ -74,7 +86,8 @@ def rasa_server(
     env: dict[str, str] | None = None,
     timeout: float = 180.0,
 ) -> Iterator[RasaServer]:
-    """Run `rasa run` on 127.0.0.1 until the block ends; the log goes to tmp_path."""
+    """Run `rasa run` on 127.0.0.1 until the block ends; the log and, unless
+    ``endpoints`` says otherwise, the tracker store go to tmp_path."""
     port = port or free_port()
     log = tmp_path / f"rasa-{port}.log"
     args = [
@@ -89,7 +102,7 @@ def rasa_server(
         "--port",
         str(port),
         "--endpoints",
-        str(endpoints or ROOT / "endpoints.yml"),
+        str(endpoints or isolated_endpoints(tmp_path)),
         "--credentials",
         str(credentials or ROOT / "credentials.yml"),
         *extra_args,
