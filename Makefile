@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RASA := $(BIN)/rasa
 # `rasa` with a quicker start and replies (bot/rasa_cli.py)
 RASA_FAST := $(BIN)/python -m bot.rasa_cli
-SPACY_MODEL := build/spacy/en_partner_lookup
+SPACY_MODEL := build/spacy/en_partner_lookup_2
 
 # quiet TensorFlow start-up chatter; no usage telemetry leaves this machine
 export TF_CPP_MIN_LOG_LEVEL ?= 2

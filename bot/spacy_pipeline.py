@@ -19,9 +19,14 @@ from pathlib import Path
 import spacy
 from spacy.language import Language
 
-# Must match `model:` of SpacyNLP in config.yml (relative to the project root).
-DEFAULT_PATH = Path("build/spacy/en_partner_lookup")
+# Must match `model:` of SpacyNLP in config.yml (relative to the project root). Rasa's
+# training cache knows the spaCy pipeline only by this path, so bump its suffix whenever
+# the pipeline's output changes, or `rasa train` reuses features of the old lemmas.
+DEFAULT_PATH = Path("build/spacy/en_partner_lookup_2")
 PIPELINE_NAME = "partner_lookup"
+# Lookup-table lemmas that are wrong in chat messages: the table maps "does" to the
+# noun "doe", so the pattern "does|do ..." never matched "does".
+LEMMA_FIXES = {"does": "do"}
 
 
 def create_pipeline() -> Language:
@@ -34,6 +39,9 @@ def create_pipeline() -> Language:
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     # initialize() loads the `lemma_lookup` table from spacy-lookups-data (installed).
     nlp.initialize()
+    table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+    for word, lemma in LEMMA_FIXES.items():
+        table[word] = lemma
     nlp.meta["name"] = PIPELINE_NAME
     nlp.meta["version"] = "1.0.0"
     nlp.meta["description"] = (

@@ -25,7 +25,7 @@ from pathlib import Path
 
 STAMP = ".bot-train.json"  # in the output directory: {"fingerprint": ..., "model": ...}
 PROJECT_CODE = Path(__file__).resolve().parent
-SPACY_PIPELINE = Path("build/spacy/en_partner_lookup")
+SPACY_PIPELINE = Path("build/spacy/en_partner_lookup_2")
 
 
 def _files(path: Path) -> list[Path]:

@@ -31,9 +31,9 @@ def rasa_command(*args: str) -> list[str]:
 @pytest.fixture(scope="session")
 def trained_model() -> Path:
     """Train once per session; Rasa itself skips training when nothing changed."""
-    from bot.spacy_pipeline import build
+    from bot.spacy_pipeline import DEFAULT_PATH, build
 
-    build(ROOT / "build/spacy/en_partner_lookup")
+    build(ROOT / DEFAULT_PATH)
     subprocess.run(rasa_command("train", "--out", str(MODELS)), cwd=ROOT, check=True)
     from rasa.model import get_latest_model
 

@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 import spacy
+import yaml
 
-from bot.spacy_pipeline import PIPELINE_NAME, build, create_pipeline
+from bot.spacy_pipeline import DEFAULT_PATH, PIPELINE_NAME, build, create_pipeline
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +29,14 @@ def test_build_writes_a_loadable_pipeline(pipeline_dir: Path) -> None:
 
 @pytest.mark.parametrize(
     ("word", "lemma"),
-    [("cried", "cry"), ("crying", "cry"), ("cries", "cry"), ("tears", "tear"), ("broke", "break")],
+    [
+        ("cried", "cry"),
+        ("crying", "cry"),
+        ("cries", "cry"),
+        ("tears", "tear"),
+        ("broke", "break"),
+        ("does", "do"),  # LEMMA_FIXES, saved with the pipeline
+    ],
 )
 def test_lookup_lemmas_come_from_spacy_lookups_data(
     pipeline_dir: Path, word: str, lemma: str
@@ -56,3 +66,14 @@ def test_rasa_spacynlp_loads_it(pipeline_dir: Path) -> None:
     model = SpacyNLP.load_model(str(pipeline_dir))
     SpacyNLP.ensure_proper_language_model(model.model)
     assert [t.lemma_ for t in model.model("he cried")] == ["he", "cry"]
+
+
+def test_every_user_of_the_pipeline_names_the_same_path() -> None:
+    # Rasa caches trained components by this path: config.yml must name the pipeline
+    # that `make spacy` builds and bot.train hashes
+    from bot.train import SPACY_PIPELINE
+
+    config = yaml.safe_load((ROOT / "config.yml").read_text())
+    spacy_nlp = next(c for c in config["pipeline"] if c["name"] == "SpacyNLP")
+    assert Path(spacy_nlp["model"]) == DEFAULT_PATH == SPACY_PIPELINE
+    assert f"SPACY_MODEL := {DEFAULT_PATH}\n" in (ROOT / "Makefile").read_text()
