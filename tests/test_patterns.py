@@ -122,14 +122,34 @@ def test_common_words_are_not_taken_for_a_partner(nlp: Language) -> None:
     assert not [e for e in result.entities if e.entity == "partner"]
 
 
-def test_crisis_rules_fire_on_no_training_example_of_another_intent(nlp: Language) -> None:
-    # crisis rules overrule the classifier, so a false alarm would hijack a conversation
+# Training examples that a rule of another intent overrules, knowingly: each reads as
+# either intent, and the rule's answer serves the user too.
+KNOWN_OVERRULED = {
+    ("help", "first time using this, what do i do"),
+    ("out_of_scope", "how do i deal with a rude coworker"),
+    (
+        "ask_reason_detail",
+        "explain the let it all out reason a bit more, my bf has been super stressed at "
+        "work and he cried with me yesterday",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def overruled(nlp: Language) -> set[tuple[str, str, str]]:
+    """(labelled intent, rule's intent, text) of every training example a rule relabels."""
     examples = load_data(str(ROOT / "data/nlu.yml")).intent_examples
-    false_alarms = [
-        (m.get("intent"), m.get("text"))
+    return {
+        (m.get("intent"), hit.intent, m.get("text"))
         for m in examples
-        if m.get("intent") != "crisis"
-        and (hit := match(nlp, m.get("text")).intent)
-        and hit.intent == "crisis"
-    ]
-    assert not false_alarms
+        if (hit := match(nlp, m.get("text")).intent) and hit.intent != m.get("intent")
+    }
+
+
+def test_crisis_rules_fire_on_no_training_example_of_another_intent(overruled) -> None:
+    # crisis rules overrule the classifier, so a false alarm would hijack a conversation
+    assert not [o for o in overruled if o[1] == "crisis"]
+
+
+def test_rules_overrule_no_other_training_example(overruled) -> None:
+    assert {(label, text) for label, _, text in overruled} == KNOWN_OVERRULED
