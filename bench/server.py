@@ -14,10 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
-import yaml
 
 from bench.variants import ROOT, Variant
-from tests.support.server import free_port
+from tests.support.server import free_port, fresh_endpoints
 
 WEBHOOK = "/webhooks/rest/webhook"
 
@@ -71,23 +70,6 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-
-
-def fresh_endpoints(directory: Path) -> Path:
-    """The project's endpoints with an empty SQLite tracker store in ``directory``.
-
-    Every server starts from no conversations, so a later run never continues (and
-    replays) the conversations of an earlier one from the project's var/tracker.db.
-    """
-    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
-    database = directory / "tracker.db"
-    for stale in directory.glob("tracker.db*"):
-        stale.unlink()
-    endpoints["tracker_store"]["db"] = str(database)
-    path = directory / "endpoints.yml"
-    directory.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(endpoints))
-    return path
 
 
 @contextmanager

@@ -64,12 +64,19 @@ class RasaServer:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
-def isolated_endpoints(directory: Path) -> Path:
-    """The project's endpoints.yml with its SQLite tracker store moved into ``directory``,
-    so a test server neither reads nor writes the developer's var/tracker.db."""
+def fresh_endpoints(directory: Path) -> Path:
+    """The project's endpoints with an empty SQLite tracker store in ``directory``.
+
+    Every server starts from no conversations, and never reads or writes the project's
+    var/tracker.db: a later run would otherwise continue an earlier one's conversations.
+    """
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
-    endpoints["tracker_store"]["db"] = str(directory / "tracker.db")
+    database = directory / "tracker.db"
+    for stale in directory.glob("tracker.db*"):
+        stale.unlink()
+    endpoints["tracker_store"]["db"] = str(database)
     path = directory / "endpoints.yml"
+    directory.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(endpoints))
     return path
 
@@ -102,7 +109,7 @@ def rasa_server(
         "--port",
         str(port),
         "--endpoints",
-        str(endpoints or isolated_endpoints(tmp_path)),
+        str(endpoints or fresh_endpoints(tmp_path)),
         "--credentials",
         str(credentials or ROOT / "credentials.yml"),
         *extra_args,
