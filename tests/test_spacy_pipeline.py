@@ -10,8 +10,7 @@ import spacy
 import yaml
 
 from bot.spacy_pipeline import DEFAULT_PATH, PIPELINE_NAME, build, create_pipeline
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import ROOT
 
 
 @pytest.fixture(scope="module")
