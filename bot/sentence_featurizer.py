@@ -1,6 +1,6 @@
 """Rasa's CountVectorsFeaturizer, setting only the sentence features, and quickly.
 
-This bot's only reader of count features is ``LinearIntentClassifier``, which takes
+This bot's only reader of count features is ``MLPIntentClassifier``, which takes
 the sentence features (the counts over the whole message). Rasa's featurizer also
 builds sequence features (one row per token) and runs scikit-learn's ``transform``
 for both, with its input checks and matrix conversions: together the two featurizers

@@ -62,7 +62,7 @@ def test_second_train_without_changes_does_not_retrain(trained_model: Path, tmp_
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-3000:]
     assert "Starting to train component" not in log, log[-3000:]
-    for component in ("LinearIntentClassifier", "PatternIntentMatcher", "RulePolicy"):
+    for component in ("MLPIntentClassifier", "PatternIntentMatcher", "RulePolicy"):
         assert f"Restored component '{component}' from cache" in log
 
 

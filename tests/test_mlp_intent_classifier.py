@@ -1,4 +1,4 @@
-"""LinearIntentClassifier: Rasa's logistic regression with ``C``, and a cheaper feature matrix."""
+"""MLPIntentClassifier: the network on Rasa's sentence features, stored as plain arrays."""
 
 from __future__ import annotations
 
@@ -16,10 +16,11 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.linear_intent_classifier import LinearIntentClassifier
+from bot.mlp_intent_classifier import MLPIntentClassifier
 
 # three intents, each told apart by one feature column
 WORDS = {"greet": 0, "goodbye": 1, "crisis": 2}
+CONTEXT = ExecutionContext(GraphSchema({}), "test")
 
 
 def featurized(intent: str | None, column: int, dense: bool = False) -> Message:
@@ -36,11 +37,14 @@ def featurized(intent: str | None, column: int, dense: bool = False) -> Message:
     return message
 
 
-def component(cls, tmp_path: Path, **config) -> LinearIntentClassifier:
+def component(cls, tmp_path: Path, **config):
     (tmp_path / "storage").mkdir(parents=True, exist_ok=True)
     storage = LocalModelStorage(tmp_path / "storage")
-    context = ExecutionContext(GraphSchema({}), "test")
-    return cls.create({**cls.get_default_config(), **config}, storage, Resource("clf"), context)
+    return cls.create({**cls.get_default_config(), **config}, storage, Resource("clf"), CONTEXT)
+
+
+def reload(clf: MLPIntentClassifier) -> MLPIntentClassifier:
+    return MLPIntentClassifier.load(clf.config, clf._model_storage, clf._resource, CONTEXT)
 
 
 @pytest.fixture
@@ -49,9 +53,9 @@ def training_data() -> TrainingData:
 
 
 @pytest.mark.parametrize("dense", [False, True])
-def test_feature_matrix_is_the_parents(tmp_path: Path, dense: bool) -> None:
+def test_feature_matrix_is_rasas(tmp_path: Path, dense: bool) -> None:
     messages = [featurized(None, c, dense) for c in (0, 2, 1)]
-    ours = component(LinearIntentClassifier, tmp_path)._create_X(messages)
+    ours = component(MLPIntentClassifier, tmp_path, binary=False).feature_matrix(messages)
     rasas = component(LogisticRegressionClassifier, tmp_path)._create_X(messages)
     assert ours.shape == rasas.shape == (3, 8 if dense else 6)
     assert (ours.toarray() == rasas.toarray()).all()
@@ -60,57 +64,46 @@ def test_feature_matrix_is_the_parents(tmp_path: Path, dense: bool) -> None:
 @pytest.mark.parametrize("dense", [False, True])
 def test_binary_counts_presence_in_sparse_features_only(tmp_path: Path, dense: bool) -> None:
     messages = [featurized(None, c, dense) for c in (0, 2)]
-    counts = component(LinearIntentClassifier, tmp_path)._create_X(messages).toarray()
-    binary = component(LinearIntentClassifier, tmp_path, binary=True)._create_X(messages)
+    counts = component(MLPIntentClassifier, tmp_path, binary=False).feature_matrix(messages)
+    binary = component(MLPIntentClassifier, tmp_path).feature_matrix(messages).toarray()
+    counts = counts.toarray()
     sparse_columns = 6  # the two sparse blocks; the dense block, if any, follows
-    assert (counts[:, :sparse_columns] != binary.toarray()[:, :sparse_columns]).any()
-    assert (binary.toarray()[:, :sparse_columns] == (counts[:, :sparse_columns] != 0)).all()
-    assert (binary.toarray()[:, sparse_columns:] == counts[:, sparse_columns:]).all()
-
-
-def test_c_reaches_scikit_learn_and_sharpens_confidence(
-    tmp_path: Path, training_data: TrainingData
-) -> None:
-    confidences = {}
-    for strength in (0.1, 100.0):
-        clf = component(LinearIntentClassifier, tmp_path / str(strength), C=strength)
-        assert clf.clf.get_params()["C"] == strength
-        clf.train(training_data)
-        [message] = clf.process([featurized(None, WORDS["crisis"])])
-        assert message.get(INTENT)["name"] == "crisis"
-        confidences[strength] = message.get(INTENT)["confidence"]
-    assert confidences[100.0] > confidences[0.1]
+    assert (counts[:, :sparse_columns] != binary[:, :sparse_columns]).any()
+    assert (binary[:, :sparse_columns] == (counts[:, :sparse_columns] != 0)).all()
+    assert (binary[:, sparse_columns:] == counts[:, sparse_columns:]).all()
 
 
 def test_trained_component_loads_from_plain_arrays(
     tmp_path: Path, training_data: TrainingData
 ) -> None:
-    clf = component(LinearIntentClassifier, tmp_path, C=10.0)
+    clf = component(MLPIntentClassifier, tmp_path, ranking_length=2)
     resource = clf.train(training_data)
     stored = [p.name for p in (tmp_path / "storage" / resource.name).iterdir()]
-    assert stored == ["logistic_regression.npz"]  # no skops, no pickle
-    loaded = LinearIntentClassifier.load(
-        clf.config, clf._model_storage, resource, ExecutionContext(GraphSchema({}), "test")
-    )
-    probe = [featurized(None, c) for c in (0, 1, 2)]
-    [message, *_] = loaded.process(probe)
-    assert message.get(INTENT)["name"] == "greet"
-    assert len(message.get("intent_ranking")) == 3
-    X = clf._create_X(probe)
-    # the loaded model's shortcut gives scikit-learn's probabilities
-    assert np.allclose(loaded._probabilities(X), clf.clf.predict_proba(X))
-    confidences = [r["confidence"] for r in message.get("intent_ranking")]
-    assert confidences == sorted(confidences, reverse=True)
+    assert stored == ["mlp.npz"]  # no pickle
+    loaded = reload(clf)
+    probe = [featurized(None, c) for c in WORDS.values()]
+    assert [m.get(INTENT)["name"] for m in loaded.process(probe)] == list(WORDS)
+    ranking = probe[0].get("intent_ranking")
+    assert len(ranking) == 2
+    assert ranking[0]["confidence"] > 0.5 > ranking[1]["confidence"]
+    X = clf.feature_matrix(probe)
+    assert np.allclose(loaded.network.probabilities(X), clf.network.probabilities(X))
+
+
+def test_same_seed_same_model(tmp_path: Path, training_data: TrainingData) -> None:
+    weights = []
+    for seed in (0, 0, 1):
+        clf = component(MLPIntentClassifier, tmp_path / str(len(weights)), random_seed=seed)
+        clf.train(training_data)
+        weights.append(clf.network.hidden)
+    assert np.array_equal(weights[0], weights[1])
+    assert not np.array_equal(weights[0], weights[2])
 
 
 def test_untrained_component_leaves_the_intent_to_others(tmp_path: Path) -> None:
-    clf = component(LinearIntentClassifier, tmp_path)
+    clf = component(MLPIntentClassifier, tmp_path)
     clf.train(TrainingData())
-    resource = clf._resource
-    loaded = LinearIntentClassifier.load(
-        clf.config, clf._model_storage, resource, ExecutionContext(GraphSchema({}), "test")
-    )
-    [message] = loaded.process([featurized(None, 0)])
+    [message] = reload(clf).process([featurized(None, 0)])
     assert message.get(INTENT) is None
 
 
@@ -118,9 +111,9 @@ def test_a_message_without_features_gets_the_no_known_word_answer(
     tmp_path: Path, training_data: TrainingData
 ) -> None:
     # "" or " " has no tokens, so the featurizers give it no features at all
-    clf = component(LinearIntentClassifier, tmp_path, C=10.0)
+    clf = component(MLPIntentClassifier, tmp_path)
     clf.train(training_data)
     [message] = clf.process([Message(data={TEXT: " "})])
-    intercepts = np.exp(clf.clf.intercept_) / np.exp(clf.clf.intercept_).sum()
-    assert message.get(INTENT)["name"] == clf.clf.classes_[intercepts.argmax()]
-    assert np.isclose(message.get(INTENT)["confidence"], intercepts.max())
+    expected = clf.network.probabilities(scipy.sparse.csr_matrix((1, 6)))[0]
+    assert message.get(INTENT)["name"] == clf.intents[expected.argmax()]
+    assert np.isclose(message.get(INTENT)["confidence"], expected.max())
