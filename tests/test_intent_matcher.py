@@ -67,11 +67,17 @@ def matcher(patterns_file: Path, tmp_path: Path) -> PatternIntentMatcher:
     return component
 
 
-def parse(spacy_nlp: SpacyNLP, matcher: PatternIntentMatcher, text: str, model_intent=None):
+def parse(
+    spacy_nlp: SpacyNLP,
+    matcher: PatternIntentMatcher,
+    text: str,
+    model_intent: str | None = None,
+    confidence: float = 0.6,
+) -> Message:
     message = Message.build(text)
     if model_intent:
-        message.set("intent", {"name": model_intent, "confidence": 0.6})
-        message.set("intent_ranking", [{"name": model_intent, "confidence": 0.6}])
+        message.set("intent", {"name": model_intent, "confidence": confidence})
+        message.set("intent_ranking", [{"name": model_intent, "confidence": confidence}])
     spacy_nlp.process([message], spacy_nlp.provide())
     matcher.process([message])
     return message
@@ -148,3 +154,37 @@ def test_a_rule_never_overrules_a_crisis_the_model_saw(
     spacy_nlp.process([message], spacy_nlp.provide())
     matcher.process([message])
     assert message.get("intent")["name"] == "partner_cries_with_me"
+
+
+COMFORT = "how do i comfort my bf when he cries when i cry"
+
+
+@pytest.mark.parametrize(
+    ("text", "model_intent", "confidence", "decided"),
+    [
+        # a confident model keeps another intent against a situation rule ...
+        (COMFORT, "ask_what_to_do", 0.95, "ask_what_to_do"),
+        # ... an unsure one does not
+        (COMFORT, "ask_what_to_do", 0.85, "partner_cries_with_me"),
+        # and no confidence keeps it against a crisis rule
+        ("my bf says he will kill himself", "suspect_manipulation", 0.999, "crisis"),
+    ],
+)
+def test_a_confident_model_keeps_its_intent_against_a_rule_but_not_a_crisis_rule(
+    spacy_nlp: SpacyNLP,
+    matcher: PatternIntentMatcher,
+    text: str,
+    model_intent: str,
+    confidence: float,
+    decided: str,
+) -> None:
+    assert matcher.component_config["model_overrules_at"] == 0.9
+    message = parse(spacy_nlp, matcher, text, model_intent, confidence)
+    assert message.get("intent")["name"] == decided
+    source = message.get(INTENT_SOURCE)
+    if decided == model_intent:
+        assert source["decided_by"] == "model"
+        assert source["overruled_rule"] == "partner_cries_with_me/with_me"
+        assert message.get("intent")["confidence"] == confidence
+    else:
+        assert source["decided_by"] == "rule"
