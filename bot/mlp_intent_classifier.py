@@ -6,9 +6,9 @@ dense hidden layer, dropout, a softmax over the intents. Numpy trains it in
 seconds; it is stored as plain arrays (``.npz``, no pickle) and answers in well under
 a millisecond, with no TensorFlow model to load or to run.
 
-It replaced a logistic regression on the same features, which scored the same on the
-held-out messages but 2 points less on the development messages (tests/devset):
-88.1% against 90.6% with the bot's rules.
+It replaced a logistic regression. On the features of the time (lemma 1-2-grams,
+character 2-4-grams) the network scored 90.6% on the development messages
+(tests/devset) against the regression's 88.1%; both 96.6% on the held-out ones.
 
 Configuration, the defaults. Dropout, learning rate and batch size are DIET's; on the
 development messages other sizes, epochs, dropout and L2 were within the noise of
