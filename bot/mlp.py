@@ -34,6 +34,9 @@ class Network:
 
     def probabilities(self, X: csr_matrix) -> np.ndarray:
         """One row of class probabilities per row of ``X``."""
+        # in the weights' type: float64 features would make scipy copy the whole
+        # first layer to float64 on every call (3 ms here, against 0.03)
+        X = X.astype(self.hidden.dtype, copy=False)
         activations = np.maximum(np.asarray(X @ self.hidden) + self.hidden_bias, 0.0)
         return _softmax(activations @ self.output + self.output_bias)
 
