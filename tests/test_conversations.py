@@ -71,6 +71,13 @@ def test_what_to_do_depends_on_the_conversation(conversation) -> None:
     assert "hug" not in advice
 
 
+def test_advice_question_that_names_the_situation_gets_its_tips(conversation) -> None:
+    # an advice question (the classifier's call) whose situation a topic rule reads
+    tips = conversation.texts("whats the best way to handle it when my bf cries every time i cry")
+    for word in ("Stop crying", "hug"):
+        assert word in tips
+
+
 def test_what_to_do_without_context_asks_which_situation(conversation) -> None:
     assert payloads(conversation.say("what should i do")) >= BUTTON_PAYLOADS
 
