@@ -106,8 +106,9 @@ def train(
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
             t += 1
-            _step(network, optimisers, X[batch], labels[batch], t, rng, drop_rate,
-                  input_drop_rate, l2)  # fmt: skip
+            _step(
+                network, optimisers, X[batch], labels[batch], t, rng, drop_rate, input_drop_rate, l2
+            )
     return network
 
 
