@@ -19,6 +19,8 @@ from sklearn.metrics import f1_score
 from bench.variants import ROOT
 
 HELDOUT = ROOT / "tests" / "heldout" / "messages.yml"
+# for choosing settings, so that the held-out messages stay an unseen measure
+DEVSET = ROOT / "tests" / "devset" / "messages.yml"
 
 
 def load_heldout(path: Path = HELDOUT) -> list[tuple[str, str]]:

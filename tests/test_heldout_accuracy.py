@@ -10,18 +10,10 @@ import pytest
 import yaml
 from rasa.shared.nlu.training_data.loading import load_data
 
-from tests.conftest import NLU_LESS_INTENTS
+from bench.heldout import DEVSET, HELDOUT, load_heldout
+from tests.conftest import NLU_LESS_INTENTS, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-HELDOUT = ROOT / "tests/heldout/messages.yml"
-# for choosing settings (bench/heldout.py --messages), so the held-out set stays unseen
-DEVSET = ROOT / "tests/devset/messages.yml"
 MIN_ACCURACY = 0.90
-
-
-def heldout_messages(path: Path = HELDOUT) -> list[tuple[str, str]]:
-    data = yaml.safe_load(path.read_text())["intents"]
-    return [(intent, text) for intent, texts in data.items() for text in texts]
 
 
 def normalise(text: str) -> str:
@@ -32,27 +24,27 @@ def normalise(text: str) -> str:
 def test_heldout_messages_are_not_training_data(path: Path) -> None:
     examples = load_data(str(ROOT / "data/nlu.yml")).intent_examples
     training = {normalise(m.get("text")) for m in examples}
-    leaked = [text for _, text in heldout_messages(path) if normalise(text) in training]
+    leaked = [text for text, _ in load_heldout(path) if normalise(text) in training]
     assert not leaked, f"messages of {path.name} found in the training data: {leaked}"
 
 
 def test_development_messages_are_not_heldout_messages() -> None:
-    heldout = {normalise(text) for _, text in heldout_messages(HELDOUT)}
-    shared = [text for _, text in heldout_messages(DEVSET) if normalise(text) in heldout]
+    heldout = {normalise(text) for text, _ in load_heldout(HELDOUT)}
+    shared = [text for text, _ in load_heldout(DEVSET) if normalise(text) in heldout]
     assert not shared, f"development messages that are also held out: {shared}"
 
 
 def test_heldout_set_covers_every_intent_of_the_domain() -> None:
     domain = yaml.safe_load((ROOT / "domain.yml").read_text())
     expected = set(domain["intents"]) - NLU_LESS_INTENTS
-    assert {intent for intent, _ in heldout_messages()} == expected
+    assert {intent for _, intent in load_heldout()} == expected
 
 
 @pytest.mark.slow
 def test_heldout_intent_accuracy(agent, event_loop_session) -> None:
-    messages = heldout_messages()
+    messages = load_heldout()
     misses: Counter[tuple[str, str]] = Counter()
-    for intent, text in messages:
+    for text, intent in messages:
         parsed = event_loop_session.run_until_complete(agent.parse_message(text))
         if parsed["intent"]["name"] != intent:
             misses[(intent, parsed["intent"]["name"])] += 1
