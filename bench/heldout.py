@@ -1,6 +1,6 @@
-"""Intent accuracy and macro-F1 on the held-out messages (tests/heldout/messages.yml).
+"""Intent accuracy and macro-F1 on the held-out messages (tests/heldout/nlu.yml).
 
-``python -m bench.heldout --messages tests/devset/messages.yml`` scores the latest
+``python -m bench.heldout --messages tests/devset/nlu.yml`` scores the latest
 trained model on the development messages, which are for choosing settings; keep
 the held-out messages for the final measure.
 """
@@ -13,20 +13,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import yaml
 from sklearn.metrics import f1_score
 
-from bench.variants import ROOT
-
-HELDOUT = ROOT / "tests" / "heldout" / "messages.yml"
-# for choosing settings, so that the held-out messages stay an unseen measure
-DEVSET = ROOT / "tests" / "devset" / "messages.yml"
-
-
-def load_heldout(path: Path = HELDOUT) -> list[tuple[str, str]]:
-    """(message, intent) pairs, in file order."""
-    data = yaml.safe_load(path.read_text())
-    return [(text, intent) for intent, texts in data["intents"].items() for text in texts]
+from bot.paths import MODELS
+from bot.testing.nlu_data import HELDOUT, load_examples
 
 
 def evaluate(parse: Callable[[str], dict], path: Path = HELDOUT) -> dict:
@@ -35,7 +25,7 @@ def evaluate(parse: Callable[[str], dict], path: Path = HELDOUT) -> dict:
     Macro-F1 averages over the held-out intents, so a rare intent weighs as much as a
     common one. Also returns the NLU-only latency of `/model/parse`.
     """
-    pairs = load_heldout(path)
+    pairs = load_examples(path)
     predicted, parse_ms = [], []
     for text, _ in pairs:
         start = time.perf_counter()
@@ -59,14 +49,19 @@ def evaluate(parse: Callable[[str], dict], path: Path = HELDOUT) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=Path, default=HELDOUT, help="intent: [messages] YAML")
+    parser.add_argument(
+        "--messages",
+        type=Path,
+        default=HELDOUT,
+        help="Rasa NLU data (default: the held-out messages)",
+    )
     parser.add_argument("--model", help="model archive (default: the latest in models/)")
     args = parser.parse_args()
 
     from rasa.core.agent import Agent
     from rasa.model import get_latest_model
 
-    agent = Agent.load(args.model or get_latest_model(str(ROOT / "models")))
+    agent = Agent.load(args.model or get_latest_model(str(MODELS)))
     loop = asyncio.new_event_loop()
     sources = {}
 

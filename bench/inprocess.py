@@ -10,7 +10,7 @@ each part of a reply can be read from a profile::
     python -m bench.inprocess --messages 300 --profile       # the share of each part
     python -m bench.inprocess --runner dask sequential       # Rasa's graph runner and ours
 
-The tracker store is in memory (``bot.tracker_store.EventListTrackerStore``) unless
+The tracker store is in memory (``bench.memory_store.EventListTrackerStore``) unless
 ``--endpoints-store`` keeps the one in endpoints.yml, so that the dialogue side is
 not hidden behind the store's cost.
 """
@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from bot.paths import ROOT
 
 # (label, [(file suffix, function name)]): cumulative time of each, from the profile
 RULES = "rasa/core/policies/rule_policy.py"
@@ -44,12 +44,15 @@ PARTS = [
         "  MemoizationPolicy",
         [
             (MEMO, "predict_action_probabilities"),
-            ("bot/policies.py", "predict_action_probabilities"),
+            ("bot/speedups/policies.py", "predict_action_probabilities"),
         ],
     ),
     ("  past states (Rasa)", [("rasa/shared/core/domain.py", "states_for_tracker_history")]),
-    ("  past states (bot)", [("bot/dialogue_states.py", "past_states")]),
-    ("  rule search", [(RULES, "_get_possible_keys"), ("bot/policies.py", "_get_possible_keys")]),
+    ("  past states (bot)", [("bot/speedups/dialogue_states.py", "past_states")]),
+    (
+        "  rule search",
+        [(RULES, "_get_possible_keys"), ("bot/speedups/policies.py", "_get_possible_keys")],
+    ),
     ("DIET", [("rasa/nlu/classifiers/diet_classifier.py", "process")]),
     ("tracker store retrieve", [("rasa/core/tracker_store.py", "get_or_create_tracker")]),
     ("tracker store save", [("rasa/core/processor.py", "save_tracker")]),
@@ -75,12 +78,12 @@ def _load_agent(loop: asyncio.AbstractEventLoop, model: str, endpoints_store: bo
     from rasa.engine.runner.dask import DaskGraphRunner
     from rasa.utils.endpoints import EndpointConfig
 
-    from bot.graph_runner import SequentialGraphRunner
-    from tests.support.agent import load_project_agent, project_endpoints
+    from bot.speedups.graph_runner import SequentialGraphRunner
+    from bot.testing.agent import load_project_agent, project_endpoints
 
     endpoints = project_endpoints()
     if not endpoints_store:
-        endpoints.tracker_store = EndpointConfig(type="bot.tracker_store.EventListTrackerStore")
+        endpoints.tracker_store = EndpointConfig(type="bench.memory_store.EventListTrackerStore")
     runners = {"dask": DaskGraphRunner, "sequential": SequentialGraphRunner}
     return load_project_agent(model, loop, endpoints, runners[runner])
 
@@ -169,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         nargs="+",
         choices=["sequential", "dask"],
         default=["sequential"],
-        help="graph runner (the server's is sequential: bot/graph_runner.py); several: compared",
+        help="graph runner (the server's: sequential); several are compared",
     )
     args = parser.parse_args(argv)
     if args.profile and len(args.model) * len(args.runner) > 1:

@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 
 from bench import heldout, report, server, training
-from bench.variants import ROOT, VARIANTS, Variant
+from bench.variants import VARIANTS, Variant
+from bot.paths import ROOT
 
 OUT = ROOT / "bench" / "out"
 

@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
 
-from bench.variants import ROOT, Variant
-from tests.support.server import free_port, fresh_endpoints
-
-WEBHOOK = "/webhooks/rest/webhook"
-
-
-def post_json(url: str, payload: dict, timeout: float = 30.0) -> object:
-    request = urllib.request.Request(
-        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        return json.loads(response.read())
+from bench.variants import Variant
+from bot.paths import ROOT
+from bot.testing.rest import WEBHOOK, request
+from bot.testing.server import free_port, fresh_endpoints
 
 
 class Server:
@@ -42,8 +32,12 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited ({self.proc.returncode}); see {self.log}")
             try:
-                reply = post_json(self.url + WEBHOOK, {"sender": "cold-start", "message": "hi"})
-            except (OSError, ValueError):  # not listening yet, or still loading
+                status, reply = request(
+                    self.url + WEBHOOK, {"sender": "cold-start", "message": "hi"}, timeout=30
+                )
+            except OSError:  # not listening yet
+                status = 0
+            if status != 200:  # not listening, or still loading
                 time.sleep(0.05)
                 continue
             if isinstance(reply, list) and reply:
@@ -106,7 +100,7 @@ def rasa_server(
 
 
 def parse(url: str, text: str) -> dict:
-    reply = post_json(url + "/model/parse", {"text": text})
+    _, reply = request(url + "/model/parse", {"text": text}, timeout=30)
     if not isinstance(reply, dict):
         raise RuntimeError(f"/model/parse answered {reply!r}")
     return reply

@@ -7,7 +7,7 @@ conversation by conversation, so a busy machine slows them alike::
 
     python -m bench.store --messages 500
     python -m bench.store --store rasa.core.tracker_store.SQLTrackerStore \\
-        --store bot.tracker_store.BotSQLTrackerStore --turns 20
+        --store bot.stores.tracker_store.BotSQLTrackerStore --turns 20
 
 ``--turns N`` plays N messages as one sender before starting a new one (default: one
 scripted conversation each, 4-6 messages). Prints, for each store, p50/p90/p99 ms a
@@ -33,9 +33,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.loadgen import load_conversations
+from bot.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_STORES = ["rasa.core.tracker_store.SQLTrackerStore", "bot.tracker_store.BotSQLTrackerStore"]
+DEFAULT_STORES = [
+    "rasa.core.tracker_store.SQLTrackerStore",
+    "bot.stores.tracker_store.BotSQLTrackerStore",
+]
 
 
 def percentile(values: list[float], q: float) -> float:

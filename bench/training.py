@@ -8,7 +8,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from bench.variants import ROOT, Variant
+from bench.variants import Variant
+from bot.paths import ROOT
 
 
 def _timed(command: list[str], env: dict[str, str], log: Path) -> float:

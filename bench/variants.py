@@ -6,7 +6,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bot.paths import ROOT
 
 
 @dataclass(frozen=True)
@@ -14,9 +14,9 @@ class Variant:
     key: str  # short name, used for directories and JSON
     label: str  # column title
     config: Path
-    # how the bot's project trains it: this project skips unchanged runs (bot/train.py)
+    # how the bot's project trains it: this project skips unchanged runs (bot/cli/train.py)
     trainer: str
-    # how it is served: this project starts Rasa through bot/rasa_cli.py (run-server.sh)
+    # how it is served: this project starts Rasa through bot/cli/rasa.py (run-server.sh)
     cli: str
 
     def serve_command(self, *args: str) -> list[str]:
@@ -34,7 +34,7 @@ class Variant:
         ]  # fmt: skip
 
 
-BOT = Variant("bot", "this bot", ROOT / "config.yml", "bot.train", "bot.rasa_cli")
+BOT = Variant("bot", "this bot", ROOT / "config.yml", "bot.cli.train", "bot.cli.rasa")
 BASELINE = Variant(
     "baseline", "Rasa default", ROOT / "bench" / "config.baseline.yml", "rasa train", "rasa"
 )

@@ -17,5 +17,5 @@ if [ "${BOT_ENABLE_API:-0}" = 1 ]; then
     fi
     args+=(--enable-api --auth-token "$RASA_AUTH_TOKEN")
 fi
-# bot.rasa_cli is `rasa` with a lighter start-up (see its docstring)
-exec "${VENV:-.venv}/bin/python" -m bot.rasa_cli run "${args[@]}" "$@"
+# bot.cli.rasa is `rasa` with a lighter start-up (see its docstring)
+exec "${VENV:-.venv}/bin/python" -m bot.cli.rasa run "${args[@]}" "$@"

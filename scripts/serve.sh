@@ -21,5 +21,5 @@ demo="http://$HOST:$WEB_PORT/demo/"
 [ "$RASA_PORT" = 5005 ] || demo="$demo?server=http://$HOST:$RASA_PORT"
 echo "Demo page:   $demo   (ready once Rasa says 'Rasa server is up and running')"
 echo "Rasa server: http://$HOST:$RASA_PORT   (REST: /webhooks/rest/webhook, socket.io: /socket.io)"
-"$BIN/python" -m bot.rasa_cli run --model "$MODEL" --interface "$HOST" --port "$RASA_PORT" \
+"$BIN/python" -m bot.cli.rasa run --model "$MODEL" --interface "$HOST" --port "$RASA_PORT" \
     --credentials credentials.yml --endpoints endpoints.yml

@@ -12,15 +12,21 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-MODELS = ROOT / "models"
+from bot.paths import MODELS, ROOT
 
-# Intents that only a `/forget` payload or bot.message_limit set, never NLU: giving
+# Intents that only a `/forget` payload or bot.nlu.message_limit set, never NLU: giving
 # them NLU examples would let a misread message erase a conversation.
 NLU_LESS_INTENTS = frozenset({"forget", "message_too_long"})
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that needs the trained model is slow, whether it says so or not."""
+    for item in items:
+        if "trained_model" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 def rasa_command(*args: str) -> list[str]:
@@ -30,11 +36,12 @@ def rasa_command(*args: str) -> list[str]:
 
 @pytest.fixture(scope="session")
 def trained_model() -> Path:
-    """Train once per session; Rasa itself skips training when nothing changed."""
-    from bot.spacy_pipeline import DEFAULT_PATH, build
+    """The latest model, trained first unless nothing it reads changed (bot.cli.train)."""
+    from bot.nlu.spacy_pipeline import DEFAULT_PATH, build
 
     build(ROOT / DEFAULT_PATH)
-    subprocess.run(rasa_command("train", "--out", str(MODELS)), cwd=ROOT, check=True)
+    train = [sys.executable, "-m", "bot.cli.train", "--out", str(MODELS)]
+    subprocess.run(train, cwd=ROOT, check=True)
     from rasa.model import get_latest_model
 
     latest = get_latest_model(str(MODELS))
@@ -52,7 +59,7 @@ def event_loop_session() -> Iterator[asyncio.AbstractEventLoop]:
 @pytest.fixture(scope="session")
 def agent(trained_model: Path, event_loop_session: asyncio.AbstractEventLoop):
     """The trained bot in process, answering as the server does."""
-    from tests.support.agent import load_project_agent, project_endpoints
+    from bot.testing.agent import load_project_agent, project_endpoints
 
     endpoints = project_endpoints()
     endpoints.tracker_store = None  # in memory: tests must not touch a store on disk

@@ -12,7 +12,7 @@ same URL (``/webhooks/rest/webhook``) and
 - answers a failure while handling the message with ``503`` and an apology, and logs
   only the error's type, never the message.
 
-Message length is limited for every channel in the NLU pipeline (bot/message_limit.py).
+Message length is limited for every channel in the NLU pipeline (bot/nlu/message_limit.py).
 Enabled in credentials.yml as ``bot.channels.rest.CheckedRestInput:``.
 """
 

@@ -181,6 +181,9 @@ async def serve(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bot.speedups import install
+
+    install()  # as every entry point: before Rasa or TensorFlow load
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="model archive (default: the latest in models/)")
     parser.add_argument("--endpoints", type=Path, default=Path("endpoints.yml"))

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.paths import ROOT
+from bot.testing.server import RasaServer, free_port, rasa_server
 from tests.support.fake_telegram import BOT_USERNAME, TOKEN, FakeTelegram, fake_telegram
-from tests.support.server import ROOT, RasaServer, free_port, rasa_server
 
 SOCKETIO_CHANNEL = (
     "bot.channels.socketio.SocketIOInput"

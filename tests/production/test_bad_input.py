@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.channels.rest import MAX_SENDER_LENGTH, BadRequest, IncomingMessage, parse_body
-from bot.message_limit import ORIGINAL_LENGTH, LongMessageIntent, MessageLengthLimit
+from bot.nlu.message_limit import ORIGINAL_LENGTH, LongMessageIntent, MessageLengthLimit
+from bot.testing.rest import WEBHOOK, reply_text, request, say
 from tests.production.conftest import SQLiteBot
-from tests.production.http import WEBHOOK, reply_text, request, say
 from tests.production.inputs import (
     MALFORMED_BODIES,
     STRANGE_MESSAGES,

@@ -26,9 +26,10 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 
+from bot.paths import ROOT
+from bot.testing.rest import WEBHOOK, reply_text, say
+from bot.testing.server import RasaServer, free_port, rasa_server
 from tests.production.conftest import write_credentials
-from tests.production.http import WEBHOOK, reply_text, say
-from tests.support.server import ROOT, RasaServer, free_port, rasa_server
 
 pytestmark = pytest.mark.slow
 
@@ -255,7 +256,7 @@ def test_rasa_redis_lock_store_race_and_the_project_fix(services: Services):
     """Two servers taking one conversation's lock at the same moment (PR 11256)."""
     from rasa.core.lock_store import RedisLockStore
 
-    from bot.lock_store import AtomicRedisLockStore
+    from bot.stores.lock_store import AtomicRedisLockStore
 
     options = {
         "host": "127.0.0.1",

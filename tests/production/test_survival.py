@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 
+from bot.paths import ROOT
+from bot.testing.rest import reply_text, request, say
 from tests.production.conftest import SQLiteBot
-from tests.production.http import reply_text, request, say
-from tests.support.server import ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -80,7 +80,7 @@ def test_forget_command_erases_the_conversation(sqlite_bot: SQLiteBot):
     assert stored > 0
 
     result = subprocess.run(
-        [sys.executable, "-m", "bot.forget", sender, "--endpoints", str(sqlite_bot.endpoints)],
+        [sys.executable, "-m", "bot.cli.forget", sender, "--endpoints", str(sqlite_bot.endpoints)],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-import urllib.request
 import uuid
 from typing import Any
 
@@ -13,18 +11,6 @@ import socketio
 
 # A reply as the user sees it: one paragraph of text, and the buttons under it.
 Reply = tuple[str, tuple[tuple[str, str], ...]]
-
-
-def rest_say(server_url: str, sender: str, message: str, timeout: float = 60.0) -> list[dict]:
-    """One turn through the REST channel: all bot messages of the turn, in order."""
-    body = json.dumps({"sender": sender, "message": message}).encode()
-    request = urllib.request.Request(
-        server_url + "/webhooks/rest/webhook",
-        data=body,
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as answer:
-        return json.loads(answer.read())
 
 
 def normalise(messages: list[dict]) -> list[Reply]:

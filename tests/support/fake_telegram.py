@@ -25,7 +25,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from tests.support.server import free_port
+from bot.testing.server import free_port
 
 TOKEN = "123456789:TEST-fake-token_for-tests"
 BOT_USERNAME = "partner_tears_test_bot"

@@ -7,7 +7,7 @@ from rasa.shared.core.generator import TrainingDataGenerator
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.importers.importer import TrainingDataImporter
 
-from tests.conftest import ROOT
+from bot.paths import ROOT
 
 
 def project_trackers() -> tuple[Domain, list[DialogueStateTracker]]:

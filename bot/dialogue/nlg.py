@@ -1,0 +1,95 @@
+"""Response generation that mirrors the user's word for their partner.
+
+Rasa's templated NLG fills ``{slot}`` placeholders from slots only. The responses here
+also say ``{partner}`` ("wife", "boyfriend", ...) and ``{they}``/``{them}``/``{their}``
+(and ``{They}``/``{Their}``), derived from the ``partner`` and ``pronoun`` slots, so a
+user who writes about their wife reads "your wife ... she", and one who never says
+reads "your partner ... they".
+
+Enabled in endpoints.yml::
+
+    nlg:
+      type: bot.dialogue.nlg.PartnerAwareNLG
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+from rasa.core.nlg.interpolator import interpolate_text
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+
+DEFAULT_PARTNER = "partner"
+
+# The gender a partner word implies; any other word ("partner", "ex") stays neutral
+# unless the user used a pronoun.
+WORD_GENDER = {
+    "boyfriend": "he",
+    "husband": "he",
+    "fiancé": "he",
+    "man": "he",
+    "girlfriend": "she",
+    "wife": "she",
+    "fiancée": "she",
+    "woman": "she",
+}
+
+PRONOUNS = {
+    "he": {"they": "he", "them": "him", "their": "his"},
+    "she": {"they": "she", "them": "her", "their": "her"},
+    "they": {"they": "they", "them": "them", "their": "their"},
+}
+
+
+def partner_variables(partner: str | None, pronoun: str | None) -> dict[str, str]:
+    """Placeholder values for a partner word and an optional pronoun (he/she)."""
+    # a typed "/intent{...}" can set these slots to any JSON value: use strings only
+    word = partner.strip().lower() if isinstance(partner, str) else ""
+    word = word or DEFAULT_PARTNER
+    pronoun = pronoun if isinstance(pronoun, str) else None
+    gender = WORD_GENDER.get(word) or (pronoun if pronoun in PRONOUNS else "they")
+    forms = PRONOUNS[gender]
+    return {
+        "partner": word,
+        **forms,
+        **{key.capitalize(): value.capitalize() for key, value in forms.items()},
+    }
+
+
+class PartnerAwareNLG(TemplatedNaturalLanguageGenerator):
+    """Templated responses with the partner placeholders filled in."""
+
+    def __init__(self, endpoint_config: EndpointConfig | None = None, domain: Domain | None = None):
+        super().__init__((domain or Domain.empty()).responses)
+
+    async def generate(
+        self,
+        utter_action: str,
+        tracker: DialogueStateTracker,
+        output_channel: str,
+        **kwargs: Any,
+    ) -> dict[str, Any] | None:
+        slots = tracker.current_slot_values()
+        return self.generate_from_slots(utter_action, slots, output_channel, **kwargs)
+
+    def _fill_response(
+        self,
+        response: dict[str, Any],
+        filled_slots: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        slots = filled_slots or {}
+        values = {
+            **{k: v for k, v in slots.items() if v is not None},
+            **partner_variables(slots.get("partner"), slots.get("pronoun")),
+            **kwargs,
+        }
+        if "text" in response:
+            response["text"] = interpolate_text(response["text"], values)
+        # Only titles: payloads such as '/intent{"slot": "x"}' hold braces of their own.
+        for button in response.get("buttons") or []:
+            button["title"] = interpolate_text(button["title"], values)
+        return response

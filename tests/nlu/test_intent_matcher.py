@@ -1,0 +1,190 @@
+"""PatternIntentMatcher as a Rasa graph component: train, persist, load, process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.utils.spacy_utils import SpacyNLP
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.intent_matcher import INTENT_SOURCE, PatternIntentMatcher
+from bot.nlu.spacy_pipeline import build
+
+PATTERNS = """
+sets:
+  partner: [bf, wife]
+intents:
+  crisis:
+    priority: 100
+    rules:
+      harm: {patterns: ["kill himself|herself"]}
+  partner_cries_with_me:
+    rules:
+      with_me: {patterns: ["@partner ~ cry ~ when i cry"]}
+entities:
+  partner:
+    boyfriend: {patterns: ["bf"]}
+"""
+
+
+@pytest.fixture(scope="module")
+def spacy_nlp(tmp_path_factory: pytest.TempPathFactory) -> SpacyNLP:
+    path = build(tmp_path_factory.mktemp("spacy") / "en")
+    return SpacyNLP.create(
+        {**SpacyNLP.get_default_config(), "model": str(path)},
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def patterns_file(tmp_path: Path) -> Path:
+    path = tmp_path / "patterns.yml"
+    path.write_text(PATTERNS)
+    return path
+
+
+def make(patterns_file: Path, tmp_path: Path):
+    (tmp_path / "storage").mkdir(exist_ok=True)
+    storage = LocalModelStorage(tmp_path / "storage")
+    resource = Resource("matcher")
+    context = ExecutionContext(GraphSchema({}), "test")
+    config = {**PatternIntentMatcher.get_default_config(), "patterns": str(patterns_file)}
+    return config, storage, resource, context
+
+
+@pytest.fixture
+def matcher(patterns_file: Path, tmp_path: Path) -> PatternIntentMatcher:
+    config, storage, resource, context = make(patterns_file, tmp_path)
+    component = PatternIntentMatcher.create(config, storage, resource, context)
+    component.train(TrainingData())
+    return component
+
+
+def parse(
+    spacy_nlp: SpacyNLP,
+    matcher: PatternIntentMatcher,
+    text: str,
+    model_intent: str | None = None,
+    confidence: float = 0.6,
+) -> Message:
+    message = Message.build(text)
+    if model_intent:
+        message.set("intent", {"name": model_intent, "confidence": confidence})
+        message.set("intent_ranking", [{"name": model_intent, "confidence": confidence}])
+    spacy_nlp.process([message], spacy_nlp.provide())
+    matcher.process([message])
+    return message
+
+
+def test_trained_then_loaded_component_decides_by_rule(
+    spacy_nlp: SpacyNLP, patterns_file: Path, tmp_path: Path
+) -> None:
+    config, storage, resource, context = make(patterns_file, tmp_path)
+    PatternIntentMatcher.create(config, storage, resource, context).train(TrainingData())
+    patterns_file.unlink()  # the trained model must not need the file any more
+    loaded = PatternIntentMatcher.load(config, storage, resource, context)
+
+    message = parse(spacy_nlp, loaded, "My BF always cries when I cry", model_intent="greet")
+    assert message.get("intent") == {"name": "partner_cries_with_me", "confidence": 1.0}
+    assert message.get("intent_ranking") == [message.get("intent")]
+    source = message.get(INTENT_SOURCE)
+    assert source["decided_by"] == "rule"
+    assert source["rule"] == "partner_cries_with_me/with_me"
+    assert source["model_said"]["name"] == "greet"
+    entity = message.get("entities")[0]
+    assert (entity["entity"], entity["value"], entity["extractor"]) == (
+        "partner",
+        "boyfriend",
+        "PatternIntentMatcher",
+    )
+    assert "intent_source" in message.as_dict(only_output_properties=True)
+
+
+def test_without_a_match_the_model_decides(
+    spacy_nlp: SpacyNLP, matcher: PatternIntentMatcher
+) -> None:
+    message = parse(spacy_nlp, matcher, "hello there", model_intent="greet")
+    assert message.get("intent")["name"] == "greet"
+    assert message.get(INTENT_SOURCE) == {"decided_by": "model"}
+
+
+def test_crisis_priority_beats_a_longer_match(
+    spacy_nlp: SpacyNLP, matcher: PatternIntentMatcher
+) -> None:
+    message = parse(spacy_nlp, matcher, "my bf cries when i cry and says he will kill himself")
+    assert message.get("intent")["name"] == "crisis"
+
+
+def test_editing_the_pattern_file_changes_the_fingerprint(patterns_file: Path) -> None:
+    config = {"patterns": str(patterns_file)}
+    before = PatternIntentMatcher.fingerprint_addon(config)
+    assert before == PatternIntentMatcher.fingerprint_addon(config)
+    patterns_file.write_text(PATTERNS + "\n# edited\n")
+    assert PatternIntentMatcher.fingerprint_addon(config) != before
+
+
+def test_a_broken_pattern_file_fails_training_clearly(patterns_file: Path, tmp_path: Path) -> None:
+    from bot.nlu.patterns import PatternError
+
+    patterns_file.write_text("intents:\n  greet:\n    rules:\n      hi: {patterns: ['@nope']}\n")
+    config, storage, resource, context = make(patterns_file, tmp_path)
+    with pytest.raises(PatternError, match="unknown word set @nope"):
+        PatternIntentMatcher.create(config, storage, resource, context).train(TrainingData())
+
+
+def test_a_rule_never_overrules_a_crisis_the_model_saw(
+    spacy_nlp: SpacyNLP, matcher: PatternIntentMatcher
+) -> None:
+    message = parse(spacy_nlp, matcher, "my bf cries when i cry", model_intent="crisis")
+    assert message.get("intent")["name"] == "crisis"
+    assert message.get(INTENT_SOURCE) == {
+        "decided_by": "model",
+        "overruled_rule": "partner_cries_with_me/with_me",
+    }
+    # a confident rule still wins over a weak crisis guess
+    message = Message.build("my bf cries when i cry")
+    message.set("intent", {"name": "crisis", "confidence": 0.1})
+    spacy_nlp.process([message], spacy_nlp.provide())
+    matcher.process([message])
+    assert message.get("intent")["name"] == "partner_cries_with_me"
+
+
+COMFORT = "how do i comfort my bf when he cries when i cry"
+
+
+@pytest.mark.parametrize(
+    ("text", "model_intent", "confidence", "decided"),
+    [
+        # a confident model keeps another intent against a situation rule ...
+        (COMFORT, "ask_what_to_do", 0.95, "ask_what_to_do"),
+        # ... an unsure one does not
+        (COMFORT, "ask_what_to_do", 0.85, "partner_cries_with_me"),
+        # and no confidence keeps it against a crisis rule
+        ("my bf says he will kill himself", "suspect_manipulation", 0.999, "crisis"),
+    ],
+)
+def test_a_confident_model_keeps_its_intent_against_a_rule_but_not_a_crisis_rule(
+    spacy_nlp: SpacyNLP,
+    matcher: PatternIntentMatcher,
+    text: str,
+    model_intent: str,
+    confidence: float,
+    decided: str,
+) -> None:
+    assert matcher.component_config["model_overrules_at"] == 0.9
+    message = parse(spacy_nlp, matcher, text, model_intent, confidence)
+    assert message.get("intent")["name"] == decided
+    source = message.get(INTENT_SOURCE)
+    if decided == model_intent:
+        assert source["decided_by"] == "model"
+        assert source["overruled_rule"] == "partner_cries_with_me/with_me"
+        assert message.get("intent")["confidence"] == confidence
+    else:
+        assert source["decided_by"] == "rule"
