@@ -7,7 +7,8 @@ REST latency over scripted conversations, throughput with concurrent conversatio
 from a separate load-generator process (bench/loadgen.py), and the server's resident
 memory after that load. The table reports the median of the runs::
 
-    python -m bench.run --runs 3            # the full benchmark (about 5 min a run)
+    python -m bench.run --runs 3            # the full benchmark (about 25 min a run, most
+                                            # of it training the default configuration)
     python -m bench.run --runs 1 --reuse    # serve the models of the last run again
 
 Writes bench/results.md, bench/latency.png and the raw numbers to bench/out/.
