@@ -6,10 +6,15 @@ also say ``{partner}`` ("wife", "boyfriend", ...) and ``{they}``/``{them}``/``{t
 user who writes about their wife reads "your wife ... she", and one who never says
 reads "your partner ... they".
 
+The safety answers also say ``{emergency}`` and ``{helplines}``: the crisis resources
+of the site owner's region that fit the kind of danger (``crisis_kind`` slot), from
+data/safety_resources.yml (bot/dialogue/safety_resources.py).
+
 Enabled in endpoints.yml::
 
     nlg:
       type: bot.dialogue.nlg.PartnerAwareNLG
+      safety_region: intl    # or us, uk, ie, eu; BOT_SAFETY_REGION wins
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from rasa.core.nlg.interpolator import interpolate_text
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
+
+from bot.dialogue.safety_resources import choose_region, resource_variables
 
 DEFAULT_PARTNER = "partner"
 
@@ -64,6 +71,8 @@ class PartnerAwareNLG(TemplatedNaturalLanguageGenerator):
 
     def __init__(self, endpoint_config: EndpointConfig | None = None, domain: Domain | None = None):
         super().__init__((domain or Domain.empty()).responses)
+        settings = endpoint_config.kwargs if endpoint_config else {}
+        self.region = choose_region(settings.get("safety_region"))
 
     async def generate(
         self,
@@ -85,6 +94,7 @@ class PartnerAwareNLG(TemplatedNaturalLanguageGenerator):
         values = {
             **{k: v for k, v in slots.items() if v is not None},
             **partner_variables(slots.get("partner"), slots.get("pronoun")),
+            **resource_variables(self.region, slots.get("crisis_kind")),
             **kwargs,
         }
         if "text" in response:

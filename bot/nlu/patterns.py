@@ -7,7 +7,8 @@ one space-separated item per token; the matcher runs on the lowercased spaCy doc
 =================  ========================================================
 ``cry``            a token whose lemma is ``cry``
 ``cry|sob``        alternatives
-``@partner``       any lemma of the word set ``partner`` (``sets:`` in the file)
+``@partner``       any lemma of the word set ``partner`` (``sets:`` in the file);
+                   sets and words mix as alternatives: ``@kid|pet``
 ``really?``        optional token (also ``+`` one or more, ``*`` zero or more)
 ``_``              any one token (``_?`` optional)
 ``~``              a gap of up to three tokens
@@ -17,6 +18,11 @@ one space-separated item per token; the matcher runs on the lowercased spaCy doc
 
 Raw spaCy patterns (a list of token dicts) are accepted in place of a string. Every
 rule may list ``examples`` it must match; the test suite checks them.
+
+A rule may also list ``unless`` patterns: a match of the rule is dropped where one of
+them matches an overlapping span, so an idiom ("she'll kill me if she finds out I ate
+her cake") does not count while a real threat elsewhere in the message still does.
+Its ``not_examples`` must not match (tested too).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from spacy.vocab import Vocab
 Token = dict[str, Any]
 GAP = 3  # tokens a `~` may skip: keeps matches local to one phrase
 WHOLE = "$"  # matcher key suffix of whole-message patterns
+UNLESS = "!"  # matcher key suffix of a rule's exceptions
 
 
 class PatternError(ValueError):
@@ -54,6 +61,8 @@ class Rule:
     patterns: tuple[tuple[Token, ...], ...]
     examples: tuple[str, ...] = ()
     whole_patterns: tuple[tuple[Token, ...], ...] = ()  # must span the whole message
+    unless: tuple[tuple[Token, ...], ...] = ()  # a match overlapping one of these is dropped
+    not_examples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,13 +102,16 @@ def _token(item: str, sets: dict[str, list[str]]) -> Token:
     word = item[:-1] if op else item
     if word == "_":
         token: Token = {}
-    elif word.startswith("@"):
-        name = word[1:]
-        if name not in sets:
-            raise PatternError(f"unknown word set @{name}")
-        token = {"LEMMA": {"IN": sets[name]}}
-    elif "|" in word:
-        token = {"LEMMA": {"IN": [w for w in word.split("|") if w]}}
+    elif "|" in word or word.startswith("@"):
+        lemmas: list[str] = []
+        for alternative in filter(None, word.split("|")):
+            if alternative.startswith("@"):
+                if alternative[1:] not in sets:
+                    raise PatternError(f"unknown word set {alternative}")
+                lemmas += sets[alternative[1:]]
+            else:
+                lemmas.append(alternative)
+        token = {"LEMMA": {"IN": lemmas}}
     else:
         token = {"LEMMA": word}
     if op:
@@ -141,6 +153,16 @@ def _compile_all(
     return {"patterns": tuple(free), "whole_patterns": tuple(whole)}
 
 
+def _rule_parts(rule: dict[str, Any], sets: dict[str, list[str]]) -> dict[str, Any]:
+    """A rule's patterns, exceptions and examples, compiled."""
+    return {
+        **_compile_all(rule.get("patterns"), sets),
+        "unless": tuple(compile_pattern(p, sets) for p in rule.get("unless") or ()),
+        "examples": tuple(rule.get("examples") or ()),
+        "not_examples": tuple(rule.get("not_examples") or ()),
+    }
+
+
 def _lower_set(words: Iterable[Any]) -> list[str]:
     return sorted({str(w).lower() for w in words})
 
@@ -162,8 +184,7 @@ def parse_rules(data: dict[str, Any]) -> list[Rule]:
                     label=intent,
                     value=None,
                     priority=priority,
-                    examples=tuple(rule.get("examples") or ()),
-                    **_compile_all(rule.get("patterns"), sets),
+                    **_rule_parts(rule, sets),
                 )
             )
 
@@ -176,8 +197,7 @@ def parse_rules(data: dict[str, Any]) -> list[Rule]:
                     label=entity,
                     value=str(value),
                     priority=0,
-                    examples=tuple(rule.get("examples") or ()),
-                    **_compile_all(rule.get("patterns"), sets),
+                    **_rule_parts(rule, sets),
                 )
             )
     if len({r.key for r in rules}) != len(rules):
@@ -217,6 +237,8 @@ class PatternSet:
                     matcher.add(rule.key, [list(p) for p in rule.patterns])
                 if rule.whole_patterns:
                     matcher.add(rule.key + WHOLE, [list(p) for p in rule.whole_patterns])
+                if rule.unless:
+                    matcher.add(rule.key + UNLESS, [list(p) for p in rule.unless])
             self._matcher, self._vocab = matcher, vocab
         return self._matcher
 
@@ -234,12 +256,23 @@ class PatternSet:
         last = len(doc)
         while last > 0 and doc[last - 1].is_punct:
             last -= 1
-        for match_id, start, end in self._matcher_for(doc.vocab)(doc):
-            key = doc.vocab.strings[match_id]
+        matches = [
+            (doc.vocab.strings[i], start, end)
+            for i, start, end in self._matcher_for(doc.vocab)(doc)
+        ]
+        exceptions: dict[str, list[tuple[int, int]]] = {}
+        for key, start, end in matches:
+            if key.endswith(UNLESS):
+                exceptions.setdefault(key[: -len(UNLESS)], []).append((start, end))
+        for key, start, end in matches:
+            if key.endswith(UNLESS):
+                continue
             if key.endswith(WHOLE):
                 if start != 0 or end < last:
                     continue
                 key = key[: -len(WHOLE)]
+            if any(s < end and start < e for s, e in exceptions.get(key, ())):
+                continue
             rule = self.rules[key]
             if rule.kind == "intent":
                 rank = (rule.priority, end - start, -order[rule.key])

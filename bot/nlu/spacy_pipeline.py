@@ -39,6 +39,9 @@ def create_pipeline() -> Language:
     without a trained model: ``cried``/``cries``/``crying`` all become ``cry``.
     """
     nlp = spacy.blank("en")
+    # sentence boundaries from punctuation, so that a message is read sentence by
+    # sentence (bot/nlu/crisis_detector.py); rule-based, no trained parser
+    nlp.add_pipe("sentencizer")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     # initialize() loads the `lemma_lookup` table from spacy-lookups-data (installed).
     nlp.initialize()
@@ -48,8 +51,9 @@ def create_pipeline() -> Language:
     nlp.meta["name"] = PIPELINE_NAME
     nlp.meta["version"] = "1.0.0"
     nlp.meta["description"] = (
-        "Blank English tokenizer with spaCy's language data and the lookup lemmatizer "
-        "from spacy-lookups-data; built by bot.nlu.spacy_pipeline, no downloaded weights."
+        "Blank English tokenizer with spaCy's language data, the rule-based sentencizer "
+        "and the lookup lemmatizer from spacy-lookups-data; built by "
+        "bot.nlu.spacy_pipeline, no downloaded weights."
     )
     return nlp
 

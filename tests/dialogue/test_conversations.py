@@ -93,8 +93,11 @@ def test_what_to_do_without_context_asks_which_situation(conversation) -> None:
 def test_crisis_gets_the_safety_message_first(conversation, message: str) -> None:
     conversation.say("my gf cried when we broke up")
     replies = conversation.say(message)
+    # the first bubble names the emergency number; the answer, in bubbles of a few
+    # sentences, says it is a bot and no substitute for help
     assert "emergency" in replies[0]["text"]
-    assert "not a substitute for professional help" in replies[0]["text"]
+    turn = " ".join(r.get("text", "") for r in replies)
+    assert "not a substitute for professional help" in turn
 
 
 def test_out_of_scope_and_gibberish_get_buttons(conversation) -> None:

