@@ -101,7 +101,9 @@ def type_and_send(page: Page, text: str) -> None:
 
 
 def open_panel(page: Page) -> None:
-    page.get_by_role("button", name=re.compile(r"^Chat")).click()
+    launcher = page.get_by_role("button", name=re.compile(r"^Chat"))
+    if launcher.get_attribute("aria-expanded") != "true":
+        launcher.click()
     expect(page.get_by_role("dialog")).to_be_visible()
 
 
