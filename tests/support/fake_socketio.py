@@ -67,7 +67,9 @@ class FakeBot:
         self.thread.start()
 
         async def serve() -> web.AppRunner:
-            runner = web.AppRunner(self.app)
+            runner = web.AppRunner(
+                self.app, shutdown_timeout=0.5
+            )  # browsers may still be connected
             await runner.setup()
             await web.TCPSite(runner, "127.0.0.1", self.port).start()
             return runner
@@ -76,6 +78,13 @@ class FakeBot:
         return self
 
     def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
+        async def shutdown() -> None:
+            await self.runner.cleanup()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:  # engine.io's pings and service task
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(30)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
