@@ -21,7 +21,9 @@ LOOPBACK = "http://127.0.0.1:* ws://127.0.0.1:* http://localhost:* ws://localhos
 
 
 def policy(connect_src: str) -> str:
-    return f"default-src 'self'; connect-src 'self' {connect_src}; base-uri 'none'; form-action 'self'"
+    return (
+        f"default-src 'self'; connect-src 'self' {connect_src}; base-uri 'none'; form-action 'self'"
+    )
 
 
 class Handler(SimpleHTTPRequestHandler):
@@ -32,7 +34,7 @@ class Handler(SimpleHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")  # a rebuilt widget is used at once
         super().end_headers()
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 (http.server's name)
+    def log_message(self, format: str, *args) -> None:
         pass  # quiet: `make serve` prints Rasa's log
 
 

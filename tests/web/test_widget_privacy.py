@@ -44,6 +44,18 @@ def conversation_left(page: Page, texts: list[str]) -> list[str]:
     ]
 
 
+def say_help(page: Page, server: Served) -> str:
+    """Open the panel, say "help", see the reply; the conversation's session id."""
+    open_panel(page)
+    type_and_send(page, "help")
+    assert_shows(page, expected_texts(server, ["help"]))
+    return session_id(page)
+
+
+def new_session(page: Page, old_session: str) -> None:
+    wait_until(lambda: session_id(page) not in (None, old_session), what="a new session")
+
+
 def delete_conversation(page: Page) -> None:
     page.get_by_role("button", name="Delete chat").click()
     expect(page.get_by_role("group", name=re.compile("Delete this conversation"))).to_be_visible()
@@ -54,10 +66,7 @@ def delete_conversation(page: Page) -> None:
 def test_delete_erases_the_server_the_device_and_every_tab(server: Served, pages) -> None:
     context = pages.context()
     tab_a = pages.open(server.url, context=context)
-    open_panel(tab_a)
-    type_and_send(tab_a, "help")
-    assert_shows(tab_a, expected_texts(server, ["help"]))
-    old_session = session_id(tab_a)
+    old_session = say_help(tab_a, server)
     tab_b = pages.open(server.url, context=context)
     open_panel(tab_b)
     assert_shows(tab_b, expected_texts(server, ["help"]))  # the same conversation
@@ -73,7 +82,7 @@ def test_delete_erases_the_server_the_device_and_every_tab(server: Served, pages
     wait_until(lambda: tracker_events(server, old_session) == 0, what="the tracker erased")
 
     # a new conversation, with nothing of the old one: not on screen, not in storage
-    wait_until(lambda: session_id(tab_a) not in (None, old_session), what="a new session")
+    new_session(tab_a, old_session)
     tab_b.get_by_role("button", name="Close chat").click()  # the old code wrote back here
     tab_a.wait_for_timeout(1500)  # time for a late reply of the old session to show up
     old_texts = ["help", "My boyfriend cries", "I can talk with you", old_session]
@@ -93,25 +102,19 @@ def test_delete_erases_the_server_the_device_and_every_tab(server: Served, pages
 
 def test_typing_forget_erases_the_device_as_well(server: Served, page_for) -> None:
     page = page_for(server.url)
-    open_panel(page)
-    type_and_send(page, "help")
-    assert_shows(page, expected_texts(server, ["help"]))
-    old_session = session_id(page)
+    old_session = say_help(page, server)
     type_and_send(page, "/forget")
     expect(page.locator(".msg")).to_have_count(0)
     wait_until(lambda: tracker_events(server, old_session) == 0, what="the tracker erased")
-    wait_until(lambda: session_id(page) not in (None, old_session), what="a new session")
+    new_session(page, old_session)
     assert conversation_left(page, ["help", old_session]) == []
 
 
 def test_restart_leaves_the_old_session(server: Served, page_for) -> None:
     page = page_for(server.url)
-    open_panel(page)
-    type_and_send(page, "help")
-    assert_shows(page, expected_texts(server, ["help"]))
-    old_session = session_id(page)
+    old_session = say_help(page, server)
     page.get_by_role("button", name="New chat").click()
-    wait_until(lambda: session_id(page) not in (None, old_session), what="a new session")
+    new_session(page, old_session)
 
     # the old session goes on elsewhere: none of its replies may reach this page
     def old_session_goes_on() -> list:

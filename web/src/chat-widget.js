@@ -178,7 +178,7 @@ class ChatWidget {
     this.sendButton = el("button", { type: "submit", class: "send", text: s.send });
     this.form = el("form", { class: "composer" }, [this.input, this.sendButton]);
 
-    const exitHint = el("span", { id: "cw-exit-hint", class: "sr-only", text: s.quickExitHint });
+    const exitHint = el("span", { id: "cw-exit-hint", hidden: true, text: s.quickExitHint }); // a description only
     this.exitButton = el("button", { type: "button", class: "exit", text: s.quickExit, "aria-describedby": "cw-exit-hint" });
     const close = el("button", { type: "button", class: "close", "aria-label": s.close }, [icon(CLOSE_ICON, { stroke: true })]);
     this.closeButton = close;
@@ -501,7 +501,9 @@ class ChatWidget {
       return true;
     }
     this.notify(null);
+    const session = this.state.sessionId;
     this.add({ from: "user", text, ...(chosen ? { chosen: true } : {}) });
+    if (this.state.sessionId !== session) return false; // another tab restarted or erased meanwhile
     this.emit(payload);
     return true;
   }
@@ -641,6 +643,7 @@ class ChatWidget {
       if (confirmed !== sessionId) return finish(); // the server holds nothing under that id for us
       socket.timeout(15000).emit(this.options.userMessageEvent, { message: "/forget", session_id: sessionId }, (err) => {
         if (!err) finish();
+        else if (!done) socket.disconnect().connect(); // no acknowledgement: ask again
       });
     });
   }
