@@ -177,3 +177,29 @@ def test_small_screens_get_a_full_screen_panel(server: Served, page_for, name, v
     page.screenshot(path=str(SCREENSHOTS / f"widget-{name}.png"))
     page.get_by_role("button", name="Close chat").tap()
     expect(page.get_by_role("dialog")).to_be_hidden()
+
+
+# a visual viewport the test can shrink, as an on-screen keyboard does
+FAKE_VISUAL_VIEWPORT = """(() => {
+    const viewport = new EventTarget();
+    let height = null; // the layout viewport's until the test sets it
+    Object.defineProperty(viewport, "height", {
+        get: () => height ?? window.innerHeight, set: (value) => { height = value; } });
+    viewport.offsetTop = 0;
+    Object.defineProperty(window, "visualViewport", { value: viewport });
+})();"""
+
+
+def test_the_on_screen_keyboard_does_not_hide_the_message_box(server: Served, pages) -> None:
+    context = pages.context(viewport={"width": 375, "height": 667}, has_touch=True, is_mobile=True)
+    context.add_init_script(FAKE_VISUAL_VIEWPORT)
+    page = pages.open(server.url, context=context)
+    page.get_by_role("button", name="Chat", exact=True).tap()
+    page.get_by_label("Your message").tap()
+    page.evaluate(
+        """() => { visualViewport.height = 360;
+                   visualViewport.dispatchEvent(new Event("resize")); }"""
+    )
+    expect(page.get_by_role("dialog")).to_have_css("height", "360px")
+    box = page.get_by_label("Your message").bounding_box()
+    assert box["y"] + box["height"] <= 360
