@@ -74,7 +74,7 @@ $(WIDGET): web/node_modules/.package-lock.json $(wildcard web/src/*)
 	cd web && npm run --silent build
 
 .PHONY: widget browser serve
-widget: $(WIDGET)  ## build the chat widget (socket.io-client bundled in, no CDN)
+widget: $(WIDGET)  ## build the chat widget (its libraries bundled in, no CDN): web/dist/
 
 browser:  ## Debian's chromium for the browser tests
 	@scripts/install-chromium.sh
