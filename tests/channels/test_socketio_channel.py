@@ -97,14 +97,21 @@ def session_then_message(channel: Any, sio_of: Any) -> tuple[FakeServer, list]:
     return sio, received
 
 
+def confirmed(sio: FakeServer) -> list[str]:
+    return [data for event, data, _ in sio.emitted if event == "session_confirm"]
+
+
 def test_persisted_session_joins_its_room_with_a_coroutine_enter_room() -> None:
     channel = FakeServerChannel(session_persistence=True)
     sio, received = session_then_message(channel, lambda c: c.sio)
-    assert ("sid-1", "session-a") in sio.rooms
-    assert ("session_confirm", "session-a", "sid-1") in sio.emitted
-    assert [m.sender_id for m in received] == ["session-a"]
+    # "session-a" was not issued by the server: a new session is
+    [token] = confirmed(sio)
+    session = channel.session_ids.session_of(token)
+    assert session and token != "session-a"
+    assert ("sid-1", session) in sio.rooms
+    assert [m.sender_id for m in received] == [f"socketio:{session}"]
     # the reply goes to the session's room, which the socket has joined
-    assert ("bot_uttered", {"text": "reply"}, "session-a") in sio.emitted
+    assert ("bot_uttered", {"text": "reply"}, session) in sio.emitted
 
 
 def test_the_check_catches_rasas_unawaited_enter_room(monkeypatch) -> None:
@@ -170,10 +177,11 @@ def test_a_bad_session_request_gets_a_fresh_session(data: Any) -> None:
     channel = FakeServerChannel(session_persistence=True)
     channel.blueprint(lambda message: None)
     run(channel.sio.handlers["session_request"]("sid-1", data))
-    event, session_id, room = channel.sio.emitted[0]
+    event, token, room = channel.sio.emitted[0]
     assert (event, room) == ("session_confirm", "sid-1")
-    assert len(session_id) == 32 and session_id != data
-    assert ("sid-1", session_id) in channel.sio.rooms
+    session = channel.session_ids.session_of(token)
+    assert session and len(session) == 32 and token != data
+    assert ("sid-1", session) in channel.sio.rooms
 
 
 def test_metadata_that_is_not_json_is_ignored() -> None:
@@ -185,7 +193,9 @@ def test_metadata_that_is_not_json_is_ignored() -> None:
 
     channel.blueprint(on_new_message)
     run(channel.sio.handlers["user_uttered"]("sid-1", {"message": "hi", "metadata": "{oops"}))
-    assert [(m.text, m.sender_id, m.metadata) for m in received] == [("hi", "sid-1", {})]
+    assert [(m.text, m.sender_id, m.metadata) for m in received] == [
+        ("hi", "socketio:sid-1", {})
+    ]
 
 
 def test_allowed_origins_come_from_credentials_then_env_then_the_demo() -> None:
@@ -226,8 +236,8 @@ def open_chat(server: RasaServer, chats: list[SocketChat], origin: str | None = 
 
 def test_a_persisted_session_gets_its_replies(server: RasaServer, chats) -> None:
     chat = open_chat(server, chats)
-    session_id = uuid.uuid4().hex
-    assert chat.start_session(session_id) == session_id
+    made_up = uuid.uuid4().hex
+    assert chat.start_session(made_up) != made_up  # the server issues the ids
     replies = chat.say("are you a bot?")
     assert [r["text"] for r in replies] == response_texts("utter_iamabot")
 

@@ -81,12 +81,12 @@ def test_without_a_configured_secret_a_random_one_guards_the_webhook():
 
 def test_private_group_and_button_updates():
     private = parse_update({"update_id": 1, **text_update(42, "hello")})
-    assert (private.sender_id, private.text) == ("42", "hello")
+    assert (private.sender_id, private.text) == ("telegram:42", "hello")
     alice = user(7)
     group = parse_update(text_update(-100, "hi", alice))
-    assert group.sender_id == "-100:7"
+    assert group.sender_id == "telegram:-100:7"
     press = parse_update(callback_update(-100, "/help", alice))
-    assert (press.sender_id, press.text) == ("-100:7", "/help")
+    assert (press.sender_id, press.text) == ("telegram:-100:7", "/help")
     assert press.callback_query_id.startswith("cbq-")
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.testing.rest import say as rest_say
 from bot.testing.server import RasaServer, free_port, rasa_server
 from tests.support.fake_telegram import (
     BOT_USERNAME,
@@ -73,14 +74,12 @@ def post(url: str, body: object, headers: dict[str, str] | None = None) -> tuple
 
 
 def rest_replies(server: RasaServer, sender: str, text: str) -> list[dict]:
-    status, replies = post(
-        server.url + "/webhooks/rest/webhook", {"sender": sender, "message": text}
-    )
-    assert status == 200
-    return replies
+    return rest_say(server.url, sender, text)
 
 
-def user_intents(server: RasaServer, sender_id: str) -> list[str]:
+def user_intents(server: RasaServer, chat: str) -> list[str]:
+    """The intents of a Telegram conversation (``telegram:<chat>``), from Rasa's API."""
+    sender_id = f"telegram:{chat}"
     with urllib.request.urlopen(f"{server.url}/conversations/{sender_id}/tracker") as answer:
         tracker = json.loads(answer.read())
     return [e["parse_data"]["intent"]["name"] for e in tracker["events"] if e["event"] == "user"]

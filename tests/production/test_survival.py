@@ -80,7 +80,8 @@ def test_forget_command_erases_the_conversation(sqlite_bot: SQLiteBot):
     assert stored > 0
 
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli.forget", sender, "--endpoints", str(sqlite_bot.endpoints)],
+        [sys.executable, "-m", "bot.cli.forget", f"rest:{sender}"]
+        + ["--endpoints", str(sqlite_bot.endpoints)],
         cwd=ROOT,
         capture_output=True,
         text=True,
