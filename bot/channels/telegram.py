@@ -263,10 +263,11 @@ class Delivery:
             self._chats.pop(chat, None)
         return failed
 
-    def in_background(self, job: Awaitable[Any]) -> None:
+    def in_background(self, job: Awaitable[Any]) -> asyncio.Task:
         task = asyncio.ensure_future(job)
         self.pending.add(task)
         task.add_done_callback(self.pending.discard)
+        return task
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait for the deliveries still running (at shutdown)."""
@@ -541,6 +542,8 @@ class TelegramInput(InputChannel):
         if update_id is not None and not claims.claim_update(self.name(), update_id):
             logger.info("Telegram update %s was handled before, not again", update_id)
             return "duplicate"
+        # the button stops spinning at once, before the bot starts answering
+        answered = self.delivery.in_background(self._answer_callback(incoming))
         replies = TurnReplies()
         texts = [incoming.text]
         if incoming.text == "/restart":
@@ -565,23 +568,30 @@ class TelegramInput(InputChannel):
             return "failed"
         if update_id is not None:
             claims.finish_update(self.name(), update_id)
-        job = self._deliver(incoming, replies.calls, agent)
+        job = self._deliver(incoming, replies.calls, agent, answered)
         if background:
             self.delivery.in_background(job)
         else:
             await job
         return "handled"
 
-    async def _deliver(
-        self, incoming: IncomingText, calls: list[tuple[str, dict[str, Any]]], agent: Any
-    ) -> None:
-        if incoming.callback_query_id:  # the button stops spinning
+    async def _answer_callback(self, incoming: IncomingText) -> None:
+        if incoming.callback_query_id:
             try:
                 await self.delivery.call(
                     "answerCallbackQuery", {"callback_query_id": incoming.callback_query_id}
                 )
             except Exception as error:
                 logger.warning("answerCallbackQuery failed: %s", type(error).__name__)
+
+    async def _deliver(
+        self,
+        incoming: IncomingText,
+        calls: list[tuple[str, dict[str, Any]]],
+        agent: Any,
+        answered: asyncio.Task,
+    ) -> None:
+        await answered
         failed = await self.delivery.send(chat_id_of(incoming.sender_id), calls)
         if failed:
             await record_undelivered(agent, incoming.sender_id, failed)

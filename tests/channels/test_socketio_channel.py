@@ -193,9 +193,7 @@ def test_metadata_that_is_not_json_is_ignored() -> None:
 
     channel.blueprint(on_new_message)
     run(channel.sio.handlers["user_uttered"]("sid-1", {"message": "hi", "metadata": "{oops"}))
-    assert [(m.text, m.sender_id, m.metadata) for m in received] == [
-        ("hi", "socketio:sid-1", {})
-    ]
+    assert [(m.text, m.sender_id, m.metadata) for m in received] == [("hi", "socketio:sid-1", {})]
 
 
 def test_allowed_origins_come_from_credentials_then_env_then_the_demo() -> None:

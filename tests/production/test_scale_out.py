@@ -112,7 +112,8 @@ def stored_events(engine: sa.engine.Engine, sender: str) -> list[dict]:
     """The stored events of REST sender ``sender`` (kept as ``rest:<sender>``)."""
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"), {"s": conversation_key("rest", sender)}
+            sa.text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"),
+            {"s": conversation_key("rest", sender)},
         ).fetchall()
     return [json.loads(data) for (data,) in rows]
 

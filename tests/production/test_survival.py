@@ -78,10 +78,10 @@ def test_forget_command_erases_the_conversation(sqlite_bot: SQLiteBot):
         say(url, who, "my girlfriend cries when I cry")
     stored = len(sqlite_bot.events(sender))
     assert stored > 0
+    endpoints = str(sqlite_bot.endpoints)
 
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli.forget", f"rest:{sender}"]
-        + ["--endpoints", str(sqlite_bot.endpoints)],
+        [sys.executable, "-m", "bot.cli.forget", f"rest:{sender}", "--endpoints", endpoints],
         cwd=ROOT,
         capture_output=True,
         text=True,
