@@ -31,6 +31,7 @@ from bot.channels.socketio import (
     enter_room,
 )
 from bot.paths import ROOT
+from bot.testing.rest import say as rest_say
 from bot.testing.server import RasaServer, rasa_server
 from tests.support.chat_clients import SocketChat
 
@@ -276,3 +277,52 @@ def test_malformed_events_get_a_clear_answer_over_the_wire(server: RasaServer, c
     start = len(chat.received)
     chat.emit("user_uttered", "not an object")
     assert chat.collect(start) == [{"text": BAD_MESSAGE}]
+
+
+# --- nobody else's session: made-up ids, ids seen elsewhere, REST, many sessions ---
+
+WIFE_TIPS = "Here are five things that can help when your wife cries with you"
+
+
+def test_a_session_id_the_server_did_not_sign_starts_a_new_session(server, chats) -> None:
+    victim = open_chat(server, chats)
+    token = victim.start_session()
+    victim.say("my wife cries when I cry")
+    session = token.split(".")[0]
+    attacker = open_chat(server, chats)
+    for guess in (session, f"{session}.{'0' * 32}", uuid.uuid4().hex, f"socketio:{session}"):
+        assert attacker.start_session(guess) not in (token, guess)
+        tips = "\n".join(r["text"] for r in attacker.say("what can I do?"))
+        assert WIFE_TIPS not in tips
+        # a message naming the victim's session goes to the attacker's own
+        attacker.emit("user_uttered", {"message": "/forget", "session_id": token})
+        attacker.collect(len(attacker.received) - 1)
+    start = len(attacker.received)
+    text = "\n".join(r["text"] for r in victim.say("what can I do?"))
+    assert text.startswith(WIFE_TIPS), "the victim's conversation was changed"
+    attacker.run(asyncio.sleep(1))
+    assert all(WIFE_TIPS not in str(r) for r in attacker.received[start:])
+
+
+def test_a_socket_holds_one_session_at_a_time(server, chats) -> None:
+    hopper, owner = open_chat(server, chats), open_chat(server, chats)
+    first = hopper.start_session()
+    second = hopper.start_session()
+    assert first != second
+    owner.start_session(first)  # the rightful owner of the first session, with its id
+    start = len(hopper.received)
+    owner.say("are you a bot?")
+    hopper.run(asyncio.sleep(1.5))
+    assert hopper.received[start:] == [], "a socket kept the replies of a session it left"
+
+
+def test_rest_cannot_continue_or_erase_a_widget_session(server, chats) -> None:
+    chat = open_chat(server, chats)
+    token = chat.start_session()
+    chat.say("my wife cries when I cry")
+    for sender in (token, token.split(".")[0], f"socketio:{token.split('.')[0]}"):
+        text = "\n".join(r.get("text", "") for r in rest_say(server.url, sender, "what can I do?"))
+        assert WIFE_TIPS not in text
+        rest_say(server.url, sender, "/forget")
+    text = "\n".join(r["text"] for r in chat.say("what can I do?"))
+    assert text.startswith(WIFE_TIPS)
