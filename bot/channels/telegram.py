@@ -537,6 +537,7 @@ class TelegramInput(InputChannel):
         if incoming is None:
             return "ignored"
         store = getattr(agent, "tracker_store", None)
+        store = getattr(store, "_tracker_store", store)  # inside Rasa's FailSafeTrackerStore
         claims = store if hasattr(store, "claim_update") else self.claims
         update_id = update_id_of(update)
         if update_id is not None and not claims.claim_update(self.name(), update_id):
