@@ -168,9 +168,20 @@ def test_what_is_stored_is_what_nlu_read_in_every_channel(sqlite_bot: SQLiteBot)
         )
 
 
-@pytest.mark.parametrize(
-    "chat_id", ["1" * 100_000, 10**30, -(10**30), 1.5, True, None, [1], {"id": 1}, "42"]
-)
+NOT_IDS = {
+    "100k digits": "1" * 100_000,
+    "over 64 bits": 10**30,
+    "under -64 bits": -(10**30),
+    "float": 1.5,
+    "bool": True,
+    "null": None,
+    "list": [1],
+    "object": {"id": 1},
+    "digits as text": "42",
+}
+
+
+@pytest.mark.parametrize("chat_id", NOT_IDS.values(), ids=NOT_IDS.keys())
 def test_telegram_chat_ids_that_are_not_telegram_ids_are_ignored(sqlite_bot: SQLiteBot, chat_id):
     sqlite_bot.running()
     fake = sqlite_bot.telegram
