@@ -194,9 +194,8 @@ class TurnReplies(OutputChannel):
         message.setdefault("chat_id", chat_id_of(recipient_id))
         method = "sendMessage" if "text" in message else "sendPhoto" if "photo" in message else ""
         if method:
-            for key in ("reply_markup",):
-                if isinstance(message.get(key), (dict, list)):
-                    message[key] = json.dumps(message[key])
+            if isinstance(message.get("reply_markup"), (dict, list)):
+                message["reply_markup"] = json.dumps(message["reply_markup"])
             self.calls.append((method, message))
         else:
             logger.warning("A custom Telegram message without text or photo was not sent")
@@ -223,7 +222,8 @@ class Delivery:
     attempts: int = SEND_ATTEMPTS
     backoff: tuple[float, ...] = BACKOFF
     pending: set[asyncio.Task] = field(default_factory=set)
-    _chats: dict[str, asyncio.Lock] = field(default_factory=dict)
+    # per chat: its lock, and how many deliveries use it
+    _chats: dict[str, tuple[asyncio.Lock, int]] = field(default_factory=dict)
 
     async def call(self, method: str, params: dict[str, Any]) -> Any:
         """One Bot API call, tried until it succeeds or cannot; raises the last error."""
@@ -248,19 +248,24 @@ class Delivery:
 
     async def send(self, chat: str, calls: list[tuple[str, dict[str, Any]]]) -> list[str]:
         """Send ``calls`` in order; the error type of each call that was not delivered."""
-        lock = self._chats.setdefault(chat, asyncio.Lock())
+        lock, users = self._chats.get(chat, (asyncio.Lock(), 0))
+        self._chats[chat] = (lock, users + 1)
         failed = []
-        async with lock:
-            for method, params in calls:
-                try:
-                    await self.call(method, params)
-                except Exception as error:  # never the text: only what went wrong
-                    logger.error(
-                        "Telegram %s to a chat not delivered: %s", method, type(error).__name__
-                    )
-                    failed.append(type(error).__name__)
-        if not lock.locked() and not lock._waiters:  # type: ignore[attr-defined]
-            self._chats.pop(chat, None)
+        try:
+            async with lock:
+                for method, params in calls:
+                    try:
+                        await self.call(method, params)
+                    except Exception as error:  # never the text: only what went wrong
+                        name = type(error).__name__
+                        logger.error("Telegram %s to a chat not delivered: %s", method, name)
+                        failed.append(name)
+        finally:
+            lock, users = self._chats[chat]
+            if users == 1:
+                del self._chats[chat]  # no lock kept for every chat ever seen
+            else:
+                self._chats[chat] = (lock, users - 1)
         return failed
 
     def in_background(self, job: Awaitable[Any]) -> asyncio.Task:
