@@ -16,7 +16,8 @@ import logging
 import os
 from typing import Any
 
-from sanic import Blueprint
+from sanic import Blueprint, response
+from sanic.exceptions import PayloadTooLarge
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,14 @@ def apply_limits(app: Any) -> None:
     """The body limit on the whole app, and no message text in its logs."""
     from bot.log_privacy import install
 
-    app.config.REQUEST_MAX_SIZE = max_body_bytes()
+    limit = max_body_bytes()
+    app.config.REQUEST_MAX_SIZE = limit
+
+    def too_large(_request: Any, _error: Exception) -> Any:
+        # the REST channel's shape of an error, on every route
+        return response.json({"error": f"request body larger than {limit} bytes"}, status=413)
+
+    app.error_handler.add(PayloadTooLarge, too_large)
     install()
 
 

@@ -240,7 +240,7 @@ def test_simultaneous_messages_of_one_conversation_on_both_servers(servers, db):
 
             async def one(sender: str, n: int):
                 body = {"sender": sender, "message": SCRIPT[n], "metadata": {"turn": n}}
-                async with http.post(urls[n % 2] + WEBHOOK, json=body) as r:
+                async with http.post(urls[n % 2] + WEBHOOK, json=body, headers=auth_headers()) as r:
                     return sender, n, r.status
 
             results = await asyncio.gather(*(one(s, n) for s in senders for n in range(6)))
