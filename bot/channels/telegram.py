@@ -115,13 +115,18 @@ class TelegramOutput(RasaTelegramOutput):
             self, access_token, server=TelegramAPIServer.from_base(api_url), timeout=SEND_TIMEOUT
         )
 
+    async def _send(self, what: str, *args: Any, **kwargs: Any) -> None:
+        """Send at once what ``TurnReplies`` would collect (outside a webhook turn)."""
+        replies = TurnReplies()
+        await getattr(replies, what)(*args, **kwargs)
+        for method, params in replies.calls:
+            await self.request(method, params)
+
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        # one response, one message (Rasa's splits at every blank line)
-        for part in split_text(text):
-            await self.send_message(chat_id_of(recipient_id), part)
+        await self._send("send_text_message", recipient_id, text)
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
-        await self.send_photo(chat_id_of(recipient_id), image)
+        await self._send("send_image_url", recipient_id, image)
 
     async def send_text_with_buttons(
         self,
@@ -131,19 +136,7 @@ class TelegramOutput(RasaTelegramOutput):
         button_type: str | None = None,
         **kwargs: Any,
     ) -> None:
-        """The text, then the buttons as an inline keyboard under its last part.
-
-        One button per row unless the response asks for ``button_type: inline``:
-        the titles are sentences and would be cut off side by side on a phone.
-        """
-        parts = split_text(text)
-        for part in parts[:-1]:
-            await self.send_message(chat_id_of(recipient_id), part)
-        markup = json.dumps({"inline_keyboard": inline_keyboard(buttons, button_type)})
-        await self.request(
-            "sendMessage",
-            {"chat_id": chat_id_of(recipient_id), "text": parts[-1], "reply_markup": markup},
-        )
+        await self._send("send_text_with_buttons", recipient_id, text, buttons, button_type)
 
     async def send_custom_json(
         self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
@@ -163,6 +156,7 @@ class TurnReplies(OutputChannel):
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        # one response, one message (Rasa's splits at every blank line)
         for part in split_text(text):
             self.calls.append(("sendMessage", {"chat_id": chat_id_of(recipient_id), "text": part}))
 
@@ -177,7 +171,11 @@ class TurnReplies(OutputChannel):
         button_type: str | None = None,
         **kwargs: Any,
     ) -> None:
-        """As ``TelegramOutput.send_text_with_buttons``: the keyboard under the last part."""
+        """The text, then the buttons as an inline keyboard under its last part.
+
+        One button per row unless the response asks for ``button_type: inline``:
+        the titles are sentences and would be cut off side by side on a phone.
+        """
         parts = split_text(text)
         chat = chat_id_of(recipient_id)
         for part in parts[:-1]:

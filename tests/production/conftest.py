@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -113,6 +115,19 @@ class SQLiteBot:
                 " WHERE sender_id = ? ORDER BY id",
                 (sender,),
             ).fetchall()
+
+    def forget(self, sender: str, channel: str = "rest") -> str:
+        """`python -m bot.cli.forget <channel>:<sender>` on this store; what it printed."""
+        key, endpoints = conversation_key(channel, sender), str(self.endpoints)
+        result = subprocess.run(
+            [sys.executable, "-m", "bot.cli.forget", key, "--endpoints", endpoints],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        return result.stdout
 
     def stored_texts(self, sender: str, channel: str = "rest") -> list[str]:
         import json

@@ -4,15 +4,12 @@ text in the SQLite file or its write-ahead log; no message text reaches the logs
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from bot.paths import ROOT
 from bot.testing.rest import reply_text, say
 from bot.testing.server import free_port, rasa_server
 from tests.production.conftest import SQLiteBot, telegram_credentials, write_credentials
@@ -72,15 +69,7 @@ def test_erasure_leaves_no_text_in_the_database_or_its_wal(sqlite_bot: SQLiteBot
     other = f"erase-cmd-{uuid.uuid4().hex}"
     say(server.url, other, f"my wife {words[1]} cries when I cry")
     assert files_holding(files, words[1].encode())
-    endpoints = str(sqlite_bot.endpoints)
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.cli.forget", f"rest:{other}", "--endpoints", endpoints],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+    sqlite_bot.forget(other)
     for word in words:
         assert files_holding(files, word.encode()) == [], word
     # the conversations of others are still there and the server goes on
