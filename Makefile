@@ -101,5 +101,5 @@ server: train  ## run the server (API only with BOT_ENABLE_API=1 and RASA_AUTH_T
 migrate: install  ## update a tracker database made by an earlier version (ENDPOINTS=endpoints.yml)
 	$(BIN)/python -m bot.cli.migrate --endpoints "$(or $(ENDPOINTS),endpoints.yml)"
 
-forget: install  ## erase one person's conversation: make forget SENDER=<sender id>
+forget: install  ## erase one conversation: make forget SENDER=<key> (rest:alice, telegram:995001)
 	$(BIN)/python -m bot.cli.forget "$(SENDER)"

@@ -26,6 +26,8 @@ from typing import Any
 import aiohttp
 import yaml
 
+from bot.testing.rest import auth_headers
+
 CONVERSATIONS = Path(__file__).with_name("conversations.yml")
 WEBHOOK = "/webhooks/rest/webhook"
 
@@ -74,7 +76,9 @@ async def run(url: str, concurrency: int, messages: int, prefix: str, timeout: f
     budget = itertools.count()
     connector = aiohttp.TCPConnector(limit=concurrency)
     client_timeout = aiohttp.ClientTimeout(total=timeout)
-    async with aiohttp.ClientSession(connector=connector, timeout=client_timeout) as session:
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=client_timeout, headers=auth_headers()
+    ) as session:
         start = time.perf_counter()
         await asyncio.gather(
             *(

@@ -15,7 +15,7 @@ import psutil
 
 from bench.variants import Variant
 from bot.paths import ROOT
-from bot.testing.rest import WEBHOOK, request
+from bot.testing.rest import WEBHOOK, request, use_a_token
 from bot.testing.server import free_port, fresh_endpoints
 
 
@@ -85,6 +85,7 @@ def rasa_server(
         "--endpoints", str(fresh_endpoints(log.parent)),
         "--credentials", str(ROOT / "credentials.yml"),
     )  # fmt: skip
+    use_a_token()  # the REST channel with its token, as in production; loadgen inherits it
     full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false"}
     full_env.update(env or {})
     log.parent.mkdir(parents=True, exist_ok=True)

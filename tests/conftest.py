@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.paths import MODELS, ROOT
+from bot.testing.rest import use_a_token
 
 # Intents that only a `/forget` payload or bot.nlu.message_limit set, never NLU: giving
 # them NLU examples would let a misread message erase a conversation.
@@ -20,6 +21,8 @@ NLU_LESS_INTENTS = frozenset({"forget", "message_too_long"})
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+# every server the tests start has a REST token, and bot.testing.rest sends it
+use_a_token()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -10,6 +10,21 @@ Registered in credentials.yml by module path::
 
     bot.channels.telegram.TelegramInput:
 
+What it adds for delivery (exactly once, nothing lost):
+
+- the turn is handled and stored first, with the replies collected (``TurnReplies``),
+  and the webhook answers Telegram at once; the replies are then sent in the
+  background, in order per chat, each retried after ``retry_after`` on a 429 and with
+  a bounded backoff on a 5xx, a network error or a timeout (``Delivery``). A reply
+  that finally cannot be delivered is logged without its text and recorded in the
+  conversation (an ``agent`` event with ``{"undelivered": n}``);
+- each ``update_id`` is claimed in the tracker store before it is handled
+  (``BotSQLTrackerStore.claim_update``), so a redelivered update, or a button pressed
+  twice into the same update, is answered once, across restarts and replicas;
+- an update of any shape gets 200 (or 400 for a body that is not JSON), never a 500;
+- conversations are kept as ``telegram:<chat>`` (``telegram:<chat>:<user>`` in groups),
+  found only through the webhook with its secret or the poller.
+
 Every setting left out there is read from the environment (``TELEGRAM_TOKEN``,
 ``TELEGRAM_BOT_NAME``, ``TELEGRAM_WEBHOOK_URL``, ``TELEGRAM_SECRET_TOKEN``,
 ``TELEGRAM_API_URL``); without a token the channel switches itself off, so
@@ -18,6 +33,7 @@ Every setting left out there is read from the environment (``TELEGRAM_TOKEN``,
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -25,17 +41,22 @@ import os
 import re
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram import Bot
 from aiogram.bot.api import TelegramAPIServer
+from aiogram.utils import exceptions as tg
 from aiogram.utils.exceptions import TelegramAPIError, ValidationError
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.telegram import TelegramOutput as RasaTelegramOutput
+from rasa.shared.core.events import AgentUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from bot.channels.identity import conversation_key, identity_of
+from bot.channels.limits import guard
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +68,15 @@ SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 ALLOWED_UPDATES = ["message", "callback_query"]
 MAX_TEXT = 4096  # Telegram's limit per message
 MAX_CALLBACK_DATA = 64  # bytes
+# Telegram's ids are 64-bit integers (chat ids of supergroups: -100 followed by 10-13
+# digits); anything else in an id field is not an update from Telegram
+MAX_ID = 2**63
+MAX_CALLBACK_QUERY_ID = 64
+# delivery: a reply is tried this often, waiting at most this long for one answer
+SEND_ATTEMPTS = 6
+SEND_TIMEOUT = 20.0
+BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)
+MAX_RETRY_AFTER = 60.0
 
 # credentials.yml key -> environment variable read when the key is missing or empty
 ENV_VARS = {
@@ -71,8 +101,9 @@ def settings_from(credentials: dict[str, Any] | None) -> dict[str, str]:
 
 
 def chat_id_of(recipient_id: str) -> str:
-    """The chat a sender id lives in: group senders are ``<chat>:<user>``."""
-    return str(recipient_id).split(":", 1)[0]
+    """The chat of a conversation: ``telegram:<chat>`` or, in groups,
+    ``telegram:<chat>:<user>`` (without the prefix when called directly)."""
+    return identity_of(str(recipient_id), "telegram").split(":", 1)[0]
 
 
 class TelegramOutput(RasaTelegramOutput):
@@ -80,15 +111,57 @@ class TelegramOutput(RasaTelegramOutput):
 
     def __init__(self, access_token: str, api_url: str = DEFAULT_API_URL) -> None:
         # skip RasaTelegramOutput.__init__: it cannot pass the server URL on
-        Bot.__init__(self, access_token, server=TelegramAPIServer.from_base(api_url))
+        Bot.__init__(
+            self, access_token, server=TelegramAPIServer.from_base(api_url), timeout=SEND_TIMEOUT
+        )
+
+    async def _send(self, what: str, *args: Any, **kwargs: Any) -> None:
+        """Send at once what ``TurnReplies`` would collect (outside a webhook turn)."""
+        replies = TurnReplies()
+        await getattr(replies, what)(*args, **kwargs)
+        for method, params in replies.calls:
+            await self.request(method, params)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self._send("send_text_message", recipient_id, text)
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        await self._send("send_image_url", recipient_id, image)
+
+    async def send_text_with_buttons(
+        self,
+        recipient_id: str,
+        text: str,
+        buttons: list[dict[str, Any]],
+        button_type: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        await self._send("send_text_with_buttons", recipient_id, text, buttons, button_type)
+
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
+        json_message = {"chat_id": chat_id_of(recipient_id), **json_message}
+        await super().send_custom_json(recipient_id, json_message, **kwargs)
+
+
+class TurnReplies(OutputChannel):
+    """What the bot says in one turn, as Bot API calls to make once the turn is stored."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "telegram"
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         # one response, one message (Rasa's splits at every blank line)
         for part in split_text(text):
-            await self.send_message(chat_id_of(recipient_id), part)
+            self.calls.append(("sendMessage", {"chat_id": chat_id_of(recipient_id), "text": part}))
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
-        await self.send_photo(chat_id_of(recipient_id), image)
+        self.calls.append(("sendPhoto", {"chat_id": chat_id_of(recipient_id), "photo": image}))
 
     async def send_text_with_buttons(
         self,
@@ -104,19 +177,105 @@ class TelegramOutput(RasaTelegramOutput):
         the titles are sentences and would be cut off side by side on a phone.
         """
         parts = split_text(text)
+        chat = chat_id_of(recipient_id)
         for part in parts[:-1]:
-            await self.send_message(chat_id_of(recipient_id), part)
+            self.calls.append(("sendMessage", {"chat_id": chat, "text": part}))
         markup = json.dumps({"inline_keyboard": inline_keyboard(buttons, button_type)})
-        await self.request(
-            "sendMessage",
-            {"chat_id": chat_id_of(recipient_id), "text": parts[-1], "reply_markup": markup},
+        self.calls.append(
+            ("sendMessage", {"chat_id": chat, "text": parts[-1], "reply_markup": markup})
         )
 
     async def send_custom_json(
         self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
     ) -> None:
-        json_message = {"chat_id": chat_id_of(recipient_id), **json_message}
-        await super().send_custom_json(recipient_id, json_message, **kwargs)
+        message = dict(json_message)
+        message.setdefault("chat_id", chat_id_of(recipient_id))
+        method = "sendMessage" if "text" in message else "sendPhoto" if "photo" in message else ""
+        if method:
+            if isinstance(message.get("reply_markup"), (dict, list)):
+                message["reply_markup"] = json.dumps(message["reply_markup"])
+            self.calls.append((method, message))
+        else:
+            logger.warning("A custom Telegram message without text or photo was not sent")
+
+
+def retryable(error: BaseException) -> float | None:
+    """Seconds to wait before trying a failed call again, or None when trying again
+    cannot help (a bad request, a blocked bot, a wrong token)."""
+    if isinstance(error, tg.RetryAfter):
+        return min(float(error.timeout or 1), MAX_RETRY_AFTER)
+    if isinstance(error, (tg.NetworkError, tg.RestartingTelegram, asyncio.TimeoutError)):
+        return 0.0
+    # a 5xx is a bare TelegramAPIError; its subclasses are 4xx answers
+    if type(error) is TelegramAPIError:
+        return 0.0
+    return None
+
+
+@dataclass
+class Delivery:
+    """Sends the replies of turns, in order per chat, retrying what can succeed later."""
+
+    bot: TelegramOutput
+    attempts: int = SEND_ATTEMPTS
+    backoff: tuple[float, ...] = BACKOFF
+    pending: set[asyncio.Task] = field(default_factory=set)
+    # per chat: its lock, and how many deliveries use it
+    _chats: dict[str, tuple[asyncio.Lock, int]] = field(default_factory=dict)
+
+    async def call(self, method: str, params: dict[str, Any]) -> Any:
+        """One Bot API call, tried until it succeeds or cannot; raises the last error."""
+        for attempt in range(self.attempts):
+            try:
+                return await self.bot.request(method, params)
+            except (TelegramAPIError, asyncio.TimeoutError) as error:
+                wait = retryable(error)
+                if wait is None or attempt == self.attempts - 1:
+                    raise
+                wait = max(wait, self.backoff[min(attempt, len(self.backoff) - 1)])
+                logger.warning(
+                    "Telegram %s failed (%s), try %d of %d in %.1fs",
+                    method,
+                    type(error).__name__,
+                    attempt + 2,
+                    self.attempts,
+                    wait,
+                )
+                await asyncio.sleep(wait)
+        raise AssertionError("unreachable")
+
+    async def send(self, chat: str, calls: list[tuple[str, dict[str, Any]]]) -> list[str]:
+        """Send ``calls`` in order; the error type of each call that was not delivered."""
+        lock, users = self._chats.get(chat, (asyncio.Lock(), 0))
+        self._chats[chat] = (lock, users + 1)
+        failed = []
+        try:
+            async with lock:
+                for method, params in calls:
+                    try:
+                        await self.call(method, params)
+                    except Exception as error:  # never the text: only what went wrong
+                        name = type(error).__name__
+                        logger.error("Telegram %s to a chat not delivered: %s", method, name)
+                        failed.append(name)
+        finally:
+            lock, users = self._chats[chat]
+            if users == 1:
+                del self._chats[chat]  # no lock kept for every chat ever seen
+            else:
+                self._chats[chat] = (lock, users - 1)
+        return failed
+
+    def in_background(self, job: Awaitable[Any]) -> asyncio.Task:
+        task = asyncio.ensure_future(job)
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)
+        return task
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Wait for the deliveries still running (at shutdown)."""
+        if self.pending:
+            await asyncio.wait(set(self.pending), timeout=timeout)
 
 
 def split_text(text: str) -> list[str]:
@@ -162,31 +321,57 @@ class IncomingText:
     callback_query_id: str | None = None
 
 
+def _id(value: Any) -> int | None:
+    """A Telegram id: an integer (not a bool) of at most 64 bits, else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < abs(value) < MAX_ID:
+        return value
+    return None
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def parse_update(update: Any, bot_name: str = "") -> IncomingText | None:
-    """The user's text in an update, or None for anything the bot should not answer."""
+    """The user's text in an update, or None for anything the bot should not answer.
+
+    Any shape is accepted: a field of the wrong type makes the update one to ignore,
+    never an exception.
+    """
+    try:
+        return _parse_update(update, bot_name)
+    except Exception:  # a shape nobody thought of: ignored, as Telegram must not resend it
+        logger.warning("Telegram update of an unexpected shape ignored")
+        return None
+
+
+def _parse_update(update: Any, bot_name: str) -> IncomingText | None:
     if not isinstance(update, dict):
         return None
-    if isinstance(update.get("callback_query"), dict):
-        query = update["callback_query"]
-        user = query.get("from") or {}
-        chat = (query.get("message") or {}).get("chat") or {}
-        data = query.get("data")
-        if not user.get("id") or not isinstance(data, str):
+    if "callback_query" in update:
+        query = _object(update["callback_query"])
+        user = _object(query.get("from"))
+        chat = _object(_object(query.get("message")).get("chat"))
+        data, query_id = query.get("data"), query.get("id")
+        if _id(user.get("id")) is None or not isinstance(data, str) or not data.strip():
             return None
-        chat = chat or {"id": user["id"], "type": "private"}
+        if not isinstance(query_id, str) or not 0 < len(query_id) <= MAX_CALLBACK_QUERY_ID:
+            return None
+        if _id(chat.get("id")) is None:
+            chat = {"id": user["id"], "type": "private"}
         return IncomingText(
             sender_id(chat, user),
-            data,
+            data[:MAX_CALLBACK_DATA],
             metadata(update, chat, user),
-            callback_query_id=str(query.get("id") or ""),
+            callback_query_id=query_id,
         )
     message = update.get("message")
     if not isinstance(message, dict) or not isinstance(message.get("text"), str):
         return None  # stickers, photos, edits, channel posts, membership changes...
-    chat = message.get("chat") or {}
-    if not chat.get("id"):
+    chat = _object(message.get("chat"))
+    if _id(chat.get("id")) is None:
         return None
-    user = message.get("from") or {}
+    user = _object(message.get("from"))
     text = command_to_text(message["text"], bot_name)
     if not text:
         return None
@@ -195,18 +380,26 @@ def parse_update(update: Any, bot_name: str = "") -> IncomingText | None:
 
 def sender_id(chat: dict[str, Any], user: dict[str, Any]) -> str:
     """One conversation per user: in groups the chat alone would mix everyone."""
-    if chat.get("type") in ("group", "supergroup") and user.get("id"):
-        return f"{chat['id']}:{user['id']}"
-    return str(chat["id"])
+    if chat.get("type") in ("group", "supergroup") and _id(user.get("id")) is not None:
+        return conversation_key("telegram", f"{chat['id']}:{user['id']}")
+    return conversation_key("telegram", str(chat["id"]))
+
+
+def update_id_of(update: Any) -> int | None:
+    value = update.get("update_id") if isinstance(update, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < MAX_ID:
+        return value
+    return None
 
 
 def metadata(update: dict, chat: dict, user: dict) -> dict[str, Any]:
+    chat_type = chat.get("type")
     return {
         "telegram": {
-            "update_id": update.get("update_id"),
+            "update_id": update_id_of(update),
             "chat_id": chat.get("id"),
-            "chat_type": chat.get("type"),
-            "user_id": user.get("id"),
+            "chat_type": chat_type if isinstance(chat_type, str) and len(chat_type) < 20 else None,
+            "user_id": _id(user.get("id")),
         }
     }
 
@@ -228,6 +421,45 @@ def command_to_text(text: str, bot_name: str = "") -> str:
         return "/greet"
     rest = text[match.end() :].strip()
     return f"/{command} {rest}".strip()
+
+
+class MemoryClaims:
+    """Updates seen, in memory (when the tracker store cannot keep them): the latest
+    ``size`` ids."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self.seen: dict[tuple[str, int], bool] = {}
+
+    def claim_update(self, channel: str, update_id: int) -> bool:
+        if (channel, update_id) in self.seen:
+            return False
+        self.seen[(channel, update_id)] = False
+        while len(self.seen) > self.size:
+            self.seen.pop(next(iter(self.seen)))
+        return True
+
+    def finish_update(self, channel: str, update_id: int, handled: bool = True) -> None:
+        if handled:
+            self.seen[(channel, update_id)] = True
+        else:
+            self.seen.pop((channel, update_id), None)
+
+
+async def record_undelivered(agent: Any, sender_id: str, errors: list[str]) -> None:
+    """Note in the conversation that replies did not reach the person (no text)."""
+    store, locks = getattr(agent, "tracker_store", None), getattr(agent, "lock_store", None)
+    if store is None or locks is None:
+        return
+    try:
+        async with locks.lock(sender_id):
+            tracker = await store.retrieve(sender_id)
+            if tracker is None:  # erased meanwhile
+                return
+            tracker.update(AgentUttered(data={"undelivered": len(errors), "errors": errors}))
+            await store.save(tracker)
+    except Exception as error:
+        logger.error("Could not record undelivered replies: %s", type(error).__name__)
 
 
 class TelegramInput(InputChannel):
@@ -259,6 +491,8 @@ class TelegramInput(InputChannel):
             # nobody else can know it: only the webhook we register ourselves is trusted
             self.secret_token = secrets.token_urlsafe(32)
         self._out: TelegramOutput | None = None
+        self._delivery: Delivery | None = None
+        self.claims = MemoryClaims()
 
     def _check(self) -> str:
         """Why the channel cannot run, or '' when it can."""
@@ -285,23 +519,36 @@ class TelegramInput(InputChannel):
                 raise ValueError(f"Invalid Telegram token: {error}") from error
         return self._out
 
-    async def handle_update(self, update: Any, on_new_message: OnNewMessage) -> bool:
-        """Hand one update to the bot; True when it carried something to answer.
+    async def handle_update(
+        self,
+        update: Any,
+        on_new_message: OnNewMessage,
+        agent: Any = None,
+        *,
+        background: bool = True,
+    ) -> str:
+        """Handle one update: "ignored" (nothing to answer), "duplicate" (handled before),
+        "handled", or "failed" (not handled: it may come again and is then handled).
 
-        Errors are logged, never raised: Telegram would resend the update forever.
+        The turn is handled and stored first, with its replies collected; they are then
+        sent in the background (``background``, the webhook) or before this returns
+        (the poller). ``agent`` gives the tracker store that remembers the updates seen
+        and records undelivered replies; without one (tests) updates are remembered in
+        memory.
         """
         incoming = parse_update(update, self.verify)
         if incoming is None:
-            logger.debug("Telegram update without a message, ignored: %s", str(update)[:200])
-            return False
-        out = self.get_output_channel()
-        if incoming.callback_query_id:
-            try:  # first, so the button stops spinning even if the bot is slow
-                await out.request(
-                    "answerCallbackQuery", {"callback_query_id": incoming.callback_query_id}
-                )
-            except TelegramAPIError as error:
-                logger.warning("answerCallbackQuery failed: %s", error)
+            return "ignored"
+        store = getattr(agent, "tracker_store", None)
+        store = getattr(store, "_tracker_store", store)  # inside Rasa's FailSafeTrackerStore
+        claims = store if hasattr(store, "claim_update") else self.claims
+        update_id = update_id_of(update)
+        if update_id is not None and not claims.claim_update(self.name(), update_id):
+            logger.info("Telegram update %s was handled before, not again", update_id)
+            return "duplicate"
+        # the button stops spinning at once, before the bot starts answering
+        answered = self.delivery.in_background(self._answer_callback(incoming))
+        replies = TurnReplies()
         texts = [incoming.text]
         if incoming.text == "/restart":
             texts.append("/greet")  # a restart alone would leave the user with silence
@@ -310,15 +557,54 @@ class TelegramInput(InputChannel):
                 await on_new_message(
                     UserMessage(
                         text,
-                        out,
+                        replies,
                         incoming.sender_id,
                         input_channel=self.name(),
                         metadata=incoming.metadata,
                     )
                 )
-        except Exception:
-            logger.exception("Telegram update %s could not be handled", update.get("update_id"))
-        return True
+        except Exception as error:
+            logger.error(
+                "Telegram update %s could not be handled: %s", update_id, type(error).__name__
+            )
+            if update_id is not None:
+                claims.finish_update(self.name(), update_id, handled=False)
+            return "failed"
+        if update_id is not None:
+            claims.finish_update(self.name(), update_id)
+        job = self._deliver(incoming, replies.calls, agent, answered)
+        if background:
+            self.delivery.in_background(job)
+        else:
+            await job
+        return "handled"
+
+    async def _answer_callback(self, incoming: IncomingText) -> None:
+        if incoming.callback_query_id:
+            try:
+                await self.delivery.call(
+                    "answerCallbackQuery", {"callback_query_id": incoming.callback_query_id}
+                )
+            except Exception as error:
+                logger.warning("answerCallbackQuery failed: %s", type(error).__name__)
+
+    async def _deliver(
+        self,
+        incoming: IncomingText,
+        calls: list[tuple[str, dict[str, Any]]],
+        agent: Any,
+        answered: asyncio.Task,
+    ) -> None:
+        await answered
+        failed = await self.delivery.send(chat_id_of(incoming.sender_id), calls)
+        if failed:
+            await record_undelivered(agent, incoming.sender_id, failed)
+
+    @property
+    def delivery(self) -> Delivery:
+        if self._delivery is None:
+            self._delivery = Delivery(self.get_output_channel())
+        return self._delivery
 
     async def start(self) -> None:
         """Check the token once (not per update) and register the webhook if configured."""
@@ -351,6 +637,8 @@ class TelegramInput(InputChannel):
             logger.error("Telegram setWebhook to %s failed: %s", self.webhook_url, error)
 
     async def close(self) -> None:
+        if self._delivery is not None:
+            await self._delivery.drain()
         if self._out is not None:
             # the HTTP session; aiogram's Bot.close() is deprecated for Bot API's `close`
             await self._out.session.close()
@@ -360,7 +648,7 @@ class TelegramInput(InputChannel):
         return hmac.compare_digest(given.encode(), self.secret_token.encode())
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        telegram = Blueprint("project_telegram_webhook", __name__)
+        telegram = guard(Blueprint("project_telegram_webhook", __name__))
 
         if not self.enabled:
             logger.warning("Telegram channel off: %s (see README, Telegram).", self.disabled_reason)
@@ -393,9 +681,12 @@ class TelegramInput(InputChannel):
                 return response.json({"error": "wrong or missing secret token"}, status=403)
             try:
                 update = json.loads(request.body or b"null")
-            except ValueError:
+            except (ValueError, RecursionError):  # too deep a nesting is a RecursionError
                 return response.json({"error": "body is not JSON"}, status=400)
-            await self.handle_update(update, on_new_message)
+            agent = getattr(request.app.ctx, "agent", None)
+            outcome = await self.handle_update(update, on_new_message, agent)
+            if outcome == "failed":  # Telegram sends it again later; it is handled then
+                return response.json({"error": "try again later"}, status=503)
             return response.json({"ok": True})
 
         return telegram

@@ -13,8 +13,9 @@ The offset (the id of the next update wanted) is written after every update,
 atomically (temporary file, fsync, rename), so a restart neither loses nor repeats
 an update. Telegram itself forgets an update only once a later getUpdates passes a
 higher offset, which is why the file matters: a stop in the middle of a batch would
-otherwise see that batch again. Only a crash between the bot's reply and the write
-(microseconds) can repeat that one update.
+otherwise see that batch again. A crash between the bot's reply and the write would
+repeat that one update, but the tracker store also remembers each update handled
+(as for the webhook), so it is not answered twice.
 """
 
 from __future__ import annotations
@@ -81,8 +82,10 @@ class Poller:
         *,
         poll_timeout: int = 30,
         retry_delay: float = 5.0,
+        agent: Any = None,
     ) -> None:
         self.channel, self.on_new_message, self.store = channel, on_new_message, store
+        self.agent = agent  # its tracker store remembers the updates handled
         self.poll_timeout, self.retry_delay = poll_timeout, retry_delay
         self.stopping = asyncio.Event()
         self.handled = 0
@@ -103,7 +106,10 @@ class Poller:
             for update in updates:
                 if self.stopping.is_set():
                     break  # the rest of the batch stays with Telegram for next time
-                await self.channel.handle_update(update, self.on_new_message)
+                # the replies are sent before the offset moves on
+                await self.channel.handle_update(
+                    update, self.on_new_message, self.agent, background=False
+                )
                 offset = int(update["update_id"]) + 1
                 self.store.save(offset)
                 self.handled += 1
@@ -164,7 +170,11 @@ async def serve(args: argparse.Namespace) -> int:
         logger.error("Could not load the model %s", model)
         return 2
     poller = Poller(
-        channel, agent.handle_message, OffsetStore(args.offset_file), poll_timeout=args.poll_timeout
+        channel,
+        agent.handle_message,
+        OffsetStore(args.offset_file),
+        poll_timeout=args.poll_timeout,
+        agent=agent,
     )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -7,6 +7,7 @@ shell:
 - the speed-ups (``bot.speedups.install``: no jax import, no dask per reply);
 - warnings of third-party packages (deprecations, SQLAlchemy 2.0 notices) are not
   printed at the normal log level; with ``--debug`` or ``-v`` they are;
+- no message text in the logs (``bot.log_privacy``);
 - ``shell`` listens on 127.0.0.1 unless ``--interface`` says otherwise (Rasa's
   default, 0.0.0.0, lets anyone on the network talk to a terminal chat), and shows
   buttons as numbered options under a text prompt (``bot/cli/shell.py``).
@@ -53,6 +54,9 @@ def main(argv: list[str] | None = None) -> None:
 
     from rasa.__main__ import main as rasa_main
 
+    from bot.log_privacy import install as keep_text_out_of_logs
+
+    keep_text_out_of_logs()
     sys.argv = ["rasa", *args]
     rasa_main()
 

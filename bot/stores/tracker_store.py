@@ -15,7 +15,14 @@ Rasa's ``SQLTrackerStore`` with these changes:
   of stored events before a save.
   Every save is committed before it returns, so a killed server loses nothing;
 - events read from the database are rebuilt without Rasa's search of every Event
-  subclass per event.
+  subclass per event;
+- erasure leaves nothing: on SQLite the rows are deleted with ``secure_delete`` on (their
+  bytes overwritten with zeros) and the write-ahead log is checkpointed and truncated,
+  so the text is in neither the database file nor its ``-wal``;
+- a user message is stored as NLU read it: cut to the length limit of config.yml
+  (``bot/nlu/message_limit.py`` cuts the parse data's text), not the full text sent;
+- ``claim_update(channel, update_id)``: each update of a channel that numbers them
+  (Telegram) is handled once, across restarts and replicas (table ``channel_updates``).
 
 The same class serves PostgreSQL (endpoints.scale.yml). Enabled in endpoints.yml::
 
@@ -32,6 +39,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -46,7 +54,7 @@ from sqlalchemy.orm import DeclarativeMeta, declarative_base
 
 from bot.speedups.tracker_cache import Saved, TrackerCache, before_last_session, last_session_start
 from bot.stores.migrations import MigrationNeeded, needs_autoincrement
-from bot.stores.sqlite_engine import is_sqlite_file, pooled_engine
+from bot.stores.sqlite_engine import checkpoint_wal, is_sqlite_file, pooled_engine
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +63,11 @@ FORGET_INTENT = "forget"
 # for a conversation of 5 messages): 130 MB at most
 DEFAULT_CACHE_SIZE = 1000
 DEFAULT_CACHE_EVENTS = 100_000
+# a claimed update not marked done after this long was interrupted (a killed server):
+# its redelivery is handled again; a turn takes well under a second
+STALE_CLAIM_SECONDS = 60.0
+# Telegram gives up on an update after 24 hours; claims are kept a week
+KEEP_CLAIMS_SECONDS = 7 * 24 * 3600.0
 
 
 def asks_to_forget(tracker: DialogueStateTracker) -> bool:
@@ -99,6 +112,14 @@ def _event_row(sender_id: str, event: Event) -> dict[str, Any]:
         "action_name": data.get("name"),
         "data": json.dumps(data),
     }
+
+
+def store_as_read(event: Event) -> None:
+    """A user message keeps only the text NLU read (cut by the length limit)."""
+    if isinstance(event, UserUttered) and event.text:
+        read = (event.parse_data or {}).get("text")
+        if isinstance(read, str) and len(read) < len(event.text):
+            event.text = read
 
 
 class _Statements:
@@ -151,6 +172,16 @@ class BotSQLTrackerStore(SQLTrackerStore):
         intent_name = sa.Column(sa.String(255))
         action_name = sa.Column(sa.String(255))
         data = sa.Column(sa.Text)
+
+    class ChannelUpdate(Base):
+        """An update a channel received, claimed before it is handled."""
+
+        __tablename__ = "channel_updates"
+
+        channel = sa.Column(sa.String(32), primary_key=True)
+        update_id = sa.Column(sa.BigInteger, primary_key=True, autoincrement=False)
+        claimed_at = sa.Column(sa.Float, nullable=False)
+        done = sa.Column(sa.Boolean, nullable=False, default=False)
 
     def __init__(
         self,
@@ -241,6 +272,8 @@ class BotSQLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Append the tracker's new events, committed before this returns."""
         sender_id = tracker.sender_id
+        for event in tracker.events:
+            store_as_read(event)
         if asks_to_forget(tracker):
             deleted = self.delete(sender_id)
             logger.info(f"Erased a conversation on request ({deleted} events).")
@@ -278,8 +311,57 @@ class BotSQLTrackerStore(SQLTrackerStore):
         logger.debug(f"Tracker with sender_id '{sender_id}' stored to database")
 
     def delete(self, sender_id: str) -> int:
-        """Delete every stored event of ``sender_id``; returns how many were deleted."""
+        """Delete every stored event of ``sender_id``; returns how many were deleted.
+
+        On SQLite the deleted bytes are overwritten (``secure_delete``, set on every
+        connection) and the write-ahead log is copied into the file and truncated, so
+        no page of the conversation is left in the ``-wal`` either.
+        """
         self.cache.discard(sender_id)
         with self.engine.begin() as connection:
             result = connection.execute(self._sql.delete, {"sender": sender_id})
+        if is_sqlite_file(self.engine):
+            checkpoint_wal(self.engine)
         return int(result.rowcount)
+
+    # -- updates of channels that number them ------------------------------------------
+
+    def claim_update(self, channel: str, update_id: int) -> bool:
+        """True when this update is to be handled now: never seen, or claimed long ago by
+        a server that did not finish (killed). False for a duplicate."""
+        table = self.ChannelUpdate.__table__
+        now = time.time()
+        key = (table.c.channel == channel) & (table.c.update_id == update_id)
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    table.insert(), {"channel": channel, "update_id": update_id, "claimed_at": now}
+                )
+            if update_id % 1000 == 0:  # now and then, forget what Telegram no longer sends
+                self._forget_claims_before(now - KEEP_CLAIMS_SECONDS)
+            return True
+        except sa.exc.IntegrityError:
+            pass
+        with self.engine.begin() as connection:  # one winner among replicas
+            taken = connection.execute(
+                table.update()
+                .where(key, table.c.done.is_(False), table.c.claimed_at < now - STALE_CLAIM_SECONDS)
+                .values(claimed_at=now)
+            )
+        return bool(taken.rowcount)
+
+    def finish_update(self, channel: str, update_id: int, handled: bool = True) -> None:
+        """Mark a claimed update handled, or (``handled=False``) release it to be handled
+        when it comes again."""
+        table = self.ChannelUpdate.__table__
+        key = (table.c.channel == channel) & (table.c.update_id == update_id)
+        with self.engine.begin() as connection:
+            if handled:
+                connection.execute(table.update().where(key).values(done=True))
+            else:
+                connection.execute(table.delete().where(key))
+
+    def _forget_claims_before(self, moment: float) -> None:
+        table = self.ChannelUpdate.__table__
+        with self.engine.begin() as connection:
+            connection.execute(table.delete().where(table.c.claimed_at < moment))

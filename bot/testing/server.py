@@ -92,15 +92,17 @@ def rasa_server(
     extra_args: tuple[str, ...] = (),
     env: dict[str, str] | None = None,
     timeout: float = 180.0,
+    plain_rasa: bool = False,
 ) -> Iterator[RasaServer]:
     """Run `rasa run` on 127.0.0.1 until the block ends; the log and, unless
-    ``endpoints`` says otherwise, the tracker store go to tmp_path."""
+    ``endpoints`` says otherwise, the tracker store go to tmp_path. ``plain_rasa``:
+    Rasa's own ``python -m rasa``, not the project's launcher (bot/cli/rasa.py)."""
     port = port or free_port()
     log = tmp_path / f"rasa-{port}.log"
     args = [
         sys.executable,
         "-m",
-        "bot.cli.rasa",  # how scripts/run-server.sh starts the bot
+        "rasa" if plain_rasa else "bot.cli.rasa",  # how scripts/run-server.sh starts it
         "run",
         "--model",
         str(model),

@@ -117,7 +117,7 @@ def telegram_conversation(stack: Stack, cleanup: ExitStack) -> Send:
         before = len(fake.sent_to(chat))
         update = callback_update(chat, message) if click else text_update(chat, message)
         assert fake.deliver(update) == 200
-        return normalise([as_message(call) for call in fake.sent_to(chat)[before:]])
+        return normalise([as_message(call) for call in fake.replies(chat, before)])
 
     return send
 

@@ -31,6 +31,7 @@ from bot.channels.socketio import (
     enter_room,
 )
 from bot.paths import ROOT
+from bot.testing.rest import say as rest_say
 from bot.testing.server import RasaServer, rasa_server
 from tests.support.chat_clients import SocketChat
 
@@ -97,14 +98,21 @@ def session_then_message(channel: Any, sio_of: Any) -> tuple[FakeServer, list]:
     return sio, received
 
 
+def confirmed(sio: FakeServer) -> list[str]:
+    return [data for event, data, _ in sio.emitted if event == "session_confirm"]
+
+
 def test_persisted_session_joins_its_room_with_a_coroutine_enter_room() -> None:
     channel = FakeServerChannel(session_persistence=True)
     sio, received = session_then_message(channel, lambda c: c.sio)
-    assert ("sid-1", "session-a") in sio.rooms
-    assert ("session_confirm", "session-a", "sid-1") in sio.emitted
-    assert [m.sender_id for m in received] == ["session-a"]
+    # "session-a" was not issued by the server: a new session is
+    [token] = confirmed(sio)
+    session = channel.session_ids.session_of(token)
+    assert session and token != "session-a"
+    assert ("sid-1", session) in sio.rooms
+    assert [m.sender_id for m in received] == [f"socketio:{session}"]
     # the reply goes to the session's room, which the socket has joined
-    assert ("bot_uttered", {"text": "reply"}, "session-a") in sio.emitted
+    assert ("bot_uttered", {"text": "reply"}, session) in sio.emitted
 
 
 def test_the_check_catches_rasas_unawaited_enter_room(monkeypatch) -> None:
@@ -170,10 +178,11 @@ def test_a_bad_session_request_gets_a_fresh_session(data: Any) -> None:
     channel = FakeServerChannel(session_persistence=True)
     channel.blueprint(lambda message: None)
     run(channel.sio.handlers["session_request"]("sid-1", data))
-    event, session_id, room = channel.sio.emitted[0]
+    event, token, room = channel.sio.emitted[0]
     assert (event, room) == ("session_confirm", "sid-1")
-    assert len(session_id) == 32 and session_id != data
-    assert ("sid-1", session_id) in channel.sio.rooms
+    session = channel.session_ids.session_of(token)
+    assert session and len(session) == 32 and token != data
+    assert ("sid-1", session) in channel.sio.rooms
 
 
 def test_metadata_that_is_not_json_is_ignored() -> None:
@@ -185,7 +194,7 @@ def test_metadata_that_is_not_json_is_ignored() -> None:
 
     channel.blueprint(on_new_message)
     run(channel.sio.handlers["user_uttered"]("sid-1", {"message": "hi", "metadata": "{oops"}))
-    assert [(m.text, m.sender_id, m.metadata) for m in received] == [("hi", "sid-1", {})]
+    assert [(m.text, m.sender_id, m.metadata) for m in received] == [("hi", "socketio:sid-1", {})]
 
 
 def test_allowed_origins_come_from_credentials_then_env_then_the_demo() -> None:
@@ -226,8 +235,8 @@ def open_chat(server: RasaServer, chats: list[SocketChat], origin: str | None = 
 
 def test_a_persisted_session_gets_its_replies(server: RasaServer, chats) -> None:
     chat = open_chat(server, chats)
-    session_id = uuid.uuid4().hex
-    assert chat.start_session(session_id) == session_id
+    made_up = uuid.uuid4().hex
+    assert chat.start_session(made_up) != made_up  # the server issues the ids
     replies = chat.say("are you a bot?")
     assert [r["text"] for r in replies] == response_texts("utter_iamabot")
 
@@ -268,3 +277,52 @@ def test_malformed_events_get_a_clear_answer_over_the_wire(server: RasaServer, c
     start = len(chat.received)
     chat.emit("user_uttered", "not an object")
     assert chat.collect(start) == [{"text": BAD_MESSAGE}]
+
+
+# --- nobody else's session: made-up ids, ids seen elsewhere, REST, many sessions ---
+
+WIFE_TIPS = "Here are five things that can help when your wife cries with you"
+
+
+def test_a_session_id_the_server_did_not_sign_starts_a_new_session(server, chats) -> None:
+    victim = open_chat(server, chats)
+    token = victim.start_session()
+    victim.say("my wife cries when I cry")
+    session = token.split(".")[0]
+    attacker = open_chat(server, chats)
+    for guess in (session, f"{session}.{'0' * 32}", uuid.uuid4().hex, f"socketio:{session}"):
+        assert attacker.start_session(guess) not in (token, guess)
+        tips = "\n".join(r["text"] for r in attacker.say("what can I do?"))
+        assert WIFE_TIPS not in tips
+        # a message naming the victim's session goes to the attacker's own
+        attacker.emit("user_uttered", {"message": "/forget", "session_id": token})
+        attacker.collect(len(attacker.received) - 1)
+    start = len(attacker.received)
+    text = "\n".join(r["text"] for r in victim.say("what can I do?"))
+    assert text.startswith(WIFE_TIPS), "the victim's conversation was changed"
+    attacker.run(asyncio.sleep(1))
+    assert all(WIFE_TIPS not in str(r) for r in attacker.received[start:])
+
+
+def test_a_socket_holds_one_session_at_a_time(server, chats) -> None:
+    hopper, owner = open_chat(server, chats), open_chat(server, chats)
+    first = hopper.start_session()
+    second = hopper.start_session()
+    assert first != second
+    owner.start_session(first)  # the rightful owner of the first session, with its id
+    start = len(hopper.received)
+    owner.say("are you a bot?")
+    hopper.run(asyncio.sleep(1.5))
+    assert hopper.received[start:] == [], "a socket kept the replies of a session it left"
+
+
+def test_rest_cannot_continue_or_erase_a_widget_session(server, chats) -> None:
+    chat = open_chat(server, chats)
+    token = chat.start_session()
+    chat.say("my wife cries when I cry")
+    for sender in (token, token.split(".")[0], f"socketio:{token.split('.')[0]}"):
+        text = "\n".join(r.get("text", "") for r in rest_say(server.url, sender, "what can I do?"))
+        assert WIFE_TIPS not in text
+        rest_say(server.url, sender, "/forget")
+    text = "\n".join(r["text"] for r in chat.say("what can I do?"))
+    assert text.startswith(WIFE_TIPS)

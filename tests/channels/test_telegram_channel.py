@@ -81,12 +81,12 @@ def test_without_a_configured_secret_a_random_one_guards_the_webhook():
 
 def test_private_group_and_button_updates():
     private = parse_update({"update_id": 1, **text_update(42, "hello")})
-    assert (private.sender_id, private.text) == ("42", "hello")
+    assert (private.sender_id, private.text) == ("telegram:42", "hello")
     alice = user(7)
     group = parse_update(text_update(-100, "hi", alice))
-    assert group.sender_id == "-100:7"
+    assert group.sender_id == "telegram:-100:7"
     press = parse_update(callback_update(-100, "/help", alice))
-    assert (press.sender_id, press.text) == ("-100:7", "/help")
+    assert (press.sender_id, press.text) == ("telegram:-100:7", "/help")
     assert press.callback_query_id.startswith("cbq-")
 
 
@@ -173,3 +173,27 @@ def test_poller_without_a_token_says_so_and_exits_2(no_telegram_env, tmp_path, c
     with caplog.at_level(logging.ERROR):
         assert main(["--offset-file", str(tmp_path / "offset.json")]) == 2
     assert "Telegram polling cannot start: TELEGRAM_TOKEN is not set" in caplog.text
+
+
+def test_delivery_retries_what_can_succeed_and_keeps_the_order_per_chat():
+    """In process against the fake: 429 and 5xx are tried again, a refusal is not."""
+    with fake_telegram() as fake:
+        channel = TelegramInput(access_token=TOKEN, api_url=fake.url)
+        channel.delivery.backoff = (0.01,)
+        fake.fail_next(1, {"status": 429, "retry_after": 1}, {"status": 502})
+        fake.fail_next(2, {"status": 400, "description": "Bad Request: chat not found"})
+
+        async def talk() -> tuple[list[str], list[str]]:
+            first = [("sendMessage", {"chat_id": "1", "text": f"part {n}"}) for n in range(3)]
+            second = [("sendMessage", {"chat_id": "2", "text": "lost"})]
+            results = await asyncio.gather(
+                channel.delivery.send("1", first), channel.delivery.send("2", second)
+            )
+            await channel.close()
+            return results
+
+        failed_first, failed_second = asyncio.run(talk())
+        assert failed_first == [] and failed_second == ["ChatNotFound"]
+        assert [c.params["text"] for c in fake.delivered_to(1)] == ["part 0", "part 1", "part 2"]
+        assert len(fake.sent_to(1)) == 5 and len(fake.sent_to(2)) == 1
+        assert channel.delivery._chats == {}

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from bot.paths import ROOT
+from bot.testing.server import fresh_endpoints
 from tests.support.fake_telegram import (
     TOKEN,
     FakeTelegram,
@@ -43,6 +44,9 @@ def start_poller(model: Path, fake: FakeTelegram, offset_file: Path, log: Path) 
     env.update(TELEGRAM_TOKEN=TOKEN, TELEGRAM_API_URL=fake.url, TF_CPP_MIN_LOG_LEVEL="2")
     args = [sys.executable, "-m", "bot.channels.telegram_polling", "--model", str(model)]
     args += ["--offset-file", str(offset_file), "--poll-timeout", "2"]
+    # its own tracker store, which also remembers the updates handled: the project's
+    # var/tracker.db would remember this fake's update ids from an earlier run
+    args += ["--endpoints", str(offset_file.parent / "endpoints.yml")]
     with open(log, "ab") as out:
         return subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
@@ -66,6 +70,7 @@ def stop(proc: subprocess.Popen, timeout: float = 30) -> int:
 
 def test_polling_answers_and_a_restart_repeats_no_update(trained_model, fake, tmp_path):
     offset_file, log = tmp_path / "offset.json", tmp_path / "poller.log"
+    fresh_endpoints(tmp_path)  # one store for both pollers
     fake.webhook = {"url": "https://example.invalid/hook", "secret_token": "x"}  # left over
     first = fake.push_update(text_update(2001, "/help"))
     second = fake.push_update(text_update(2002, "/help"))

@@ -8,6 +8,7 @@ recorded. Replies are compared with what the REST channel of the same server ans
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.testing.rest import say as rest_say
 from bot.testing.server import RasaServer, free_port, rasa_server
 from tests.support.fake_telegram import (
     BOT_USERNAME,
@@ -46,7 +48,7 @@ def server(trained_model: Path, fake: FakeTelegram, tmp_path_factory) -> Iterato
     port = free_port()
     credentials = tmp / "credentials.yml"
     credentials.write_text(
-        "rest:\n"
+        "bot.channels.rest.CheckedRestInput:\n"
         "bot.channels.telegram.TelegramInput:\n"
         f"  access_token: '{TOKEN}'\n"
         f"  verify: '{BOT_USERNAME}'\n"
@@ -73,14 +75,12 @@ def post(url: str, body: object, headers: dict[str, str] | None = None) -> tuple
 
 
 def rest_replies(server: RasaServer, sender: str, text: str) -> list[dict]:
-    status, replies = post(
-        server.url + "/webhooks/rest/webhook", {"sender": sender, "message": text}
-    )
-    assert status == 200
-    return replies
+    return rest_say(server.url, sender, text)
 
 
-def user_intents(server: RasaServer, sender_id: str) -> list[str]:
+def user_intents(server: RasaServer, chat: str) -> list[str]:
+    """The intents of a Telegram conversation (``telegram:<chat>``), from Rasa's API."""
+    sender_id = f"telegram:{chat}"
     with urllib.request.urlopen(f"{server.url}/conversations/{sender_id}/tracker") as answer:
         tracker = json.loads(answer.read())
     return [e["parse_data"]["intent"]["name"] for e in tracker["events"] if e["event"] == "user"]
@@ -100,7 +100,7 @@ def as_telegram(rest: list[dict]) -> list[tuple[str, list]]:
 def received(fake: FakeTelegram, chat_id: int) -> list[tuple[str, list]]:
     return [
         (c.params["text"], (c.params.get("reply_markup") or {}).get("inline_keyboard", []))
-        for c in fake.sent_to(chat_id)
+        for c in fake.replies(chat_id)
     ]
 
 
@@ -124,9 +124,9 @@ def test_button_press_is_answered_and_its_payload_reaches_the_bot(server, fake):
     chat = 1002
     press = callback_update(chat, "/partner_cries_with_me")
     assert fake.deliver(press) == 200
+    replies = fake.replies(chat)
     answered = fake.calls_of("answerCallbackQuery")
     assert [c.params["callback_query_id"] for c in answered] == [press["callback_query"]["id"]]
-    replies = fake.sent_to(chat)
     assert replies, "the button press got no reply"
     # the spinner stops before the bot starts answering
     assert answered[0].at <= replies[0].at
@@ -143,7 +143,7 @@ def test_group_chat_keeps_one_conversation_per_user(server, fake):
     assert user_intents(server, f"{group}:{alice['id']}") == ["help"]
     assert user_intents(server, f"{group}:{bob['id']}") == ["partner_cried_at_breakup"]
     assert user_intents(server, str(group)) == []
-    assert len(fake.sent_to(group)) >= 2  # both answered in the group itself
+    fake.wait_for(lambda: len(fake.sent_to(group)) >= 2)  # both answered in the group itself
 
 
 @pytest.mark.parametrize(
@@ -218,3 +218,76 @@ def test_no_getme_per_update(server, fake):
 def test_the_test_server_keeps_its_conversations_out_of_the_project(server, fake):
     # a rerun would otherwise find the previous run's turns of the same chat ids
     assert (server.log.parent / "tracker.db").is_file()
+
+
+# --- delivery exactly once: retries, no waiting webhook, no duplicates ---
+
+
+def tracker_events(server: RasaServer, chat: int) -> list[dict]:
+    with urllib.request.urlopen(f"{server.url}/conversations/telegram:{chat}/tracker") as answer:
+        return json.loads(answer.read())["events"]
+
+
+def test_reply_survives_429_500_and_a_slow_api_and_the_webhook_does_not_wait(server, fake):
+    chat = 1101
+    # the first try is told to wait 1 s, the second fails, the third takes 4 s
+    fake.fail_next(chat, {"status": 429, "retry_after": 1}, {"status": 500}, {"delay": 4})
+    started = time.monotonic()
+    assert fake.deliver(text_update(chat, "/help")) == 200
+    answered_in = time.monotonic() - started
+    assert answered_in < 3, f"the webhook held Telegram for {answered_in:.1f}s"
+    assert user_intents(server, str(chat)) == ["help"], "the turn was not stored"
+    delivered = fake.wait_for(lambda: fake.delivered_to(chat), 60)
+    time.sleep(2)  # no late second copy
+    assert len(fake.delivered_to(chat)) == len(delivered) == 1
+    tries = fake.sent_to(chat)
+    assert len(tries) == 3
+    assert tries[1].at - tries[0].at >= 0.9, "the 429's retry_after was not waited for"
+    assert "could not be handled" not in server.log_text()
+
+
+def test_a_reply_that_cannot_be_delivered_is_logged_without_text_and_recorded(server, fake):
+    chat = 1102
+    blocked = {"status": 403, "description": "Forbidden: bot was blocked by the user"}
+    fake.fail_next(chat, blocked)
+    assert fake.deliver(text_update(chat, "are you a bot?")) == 200
+
+    def recorded() -> list[dict]:
+        return [e for e in tracker_events(server, chat) if e["event"] == "agent"]
+
+    [event] = fake.wait_for(recorded, 30)
+    assert event["data"]["undelivered"] == 1
+    log = server.log_text()
+    assert "not delivered: Unauthorized" in log or "not delivered: BotBlocked" in log
+    assert "I'm a bot" not in log and "are you a bot" not in log
+
+
+def test_the_same_update_twice_is_answered_once(server, fake):
+    chat = 1103
+    update = {"update_id": 9_100_001, **text_update(chat, "/help")}
+    assert fake.deliver(update) == 200
+    fake.wait_for(lambda: fake.delivered_to(chat), 30)
+    assert fake.deliver(json.loads(json.dumps(update))) == 200
+    press = {"update_id": 9_100_002, **callback_update(chat, "/partner_cries_with_me")}
+    assert fake.deliver(press) == 200
+    assert fake.deliver(json.loads(json.dumps(press))) == 200
+    time.sleep(2)
+    assert user_intents(server, str(chat)) == ["help", "partner_cries_with_me"]
+    answered = [c for c in fake.calls_of("answerCallbackQuery")]
+    assert [c.params["callback_query_id"] for c in answered].count(
+        press["callback_query"]["id"]
+    ) == 1
+    rest = rest_replies(server, "rest-twice", "/partner_cries_with_me")
+    assert len(fake.delivered_to(chat)) == 1 + len(rest)
+
+
+def test_rest_cannot_continue_or_erase_a_telegram_conversation(server, fake):
+    chat = 995001
+    assert fake.deliver(text_update(chat, "my wife cries when I cry")) == 200
+    fake.wait_for(lambda: fake.delivered_to(chat), 30)
+    for sender in (str(chat), f"telegram:{chat}"):
+        replies = rest_replies(server, sender, "what should i do")
+        reply = "\n".join(r.get("text", "") for r in replies)
+        assert "wife" not in reply and "cries with you" not in reply, reply
+        rest_replies(server, sender, "/forget")
+    assert user_intents(server, str(chat)) == ["partner_cries_with_me"]

@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
+from bot.channels.identity import conversation_key
 from bot.paths import ROOT
 from bot.testing.server import RasaServer, free_port, rasa_server
 from tests.support.fake_telegram import BOT_USERNAME, TOKEN, FakeTelegram, fake_telegram
@@ -100,8 +103,12 @@ class SQLiteBot:
             self._stack.close()
         self._stack, self.server = None, None
 
-    def events(self, sender: str) -> list[tuple[str, str | None, str | None]]:
-        """(type, intent, action) of the sender's stored events, in stored order."""
+    def events(
+        self, sender: str, channel: str = "rest"
+    ) -> list[tuple[str, str | None, str | None]]:
+        """(type, intent, action) of the stored events of ``sender`` on ``channel``, in
+        stored order."""
+        sender = conversation_key(channel, sender)
         with sqlite3.connect(self.db) as db:
             return db.execute(
                 "SELECT type_name, intent_name, action_name FROM events"
@@ -109,9 +116,23 @@ class SQLiteBot:
                 (sender,),
             ).fetchall()
 
-    def stored_texts(self, sender: str) -> list[str]:
+    def forget(self, sender: str, channel: str = "rest") -> str:
+        """`python -m bot.cli.forget <channel>:<sender>` on this store; what it printed."""
+        key, endpoints = conversation_key(channel, sender), str(self.endpoints)
+        result = subprocess.run(
+            [sys.executable, "-m", "bot.cli.forget", key, "--endpoints", endpoints],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        return result.stdout
+
+    def stored_texts(self, sender: str, channel: str = "rest") -> list[str]:
         import json
 
+        sender = conversation_key(channel, sender)
         with sqlite3.connect(self.db) as db:
             rows = db.execute(
                 "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id",

@@ -101,3 +101,70 @@ request_bodies = st.one_of(
     ).map(lambda d: json.dumps(d).encode()),
     st.binary(max_size=200),
 )
+
+
+# --- Telegram updates of random shapes (a seeded generator: fast, repeatable) ---
+
+_KEYS = [
+    "update_id", "message", "callback_query", "edited_message", "chat", "from", "id", "text",
+    "data", "type", "message_id", "date", "username", "first_name", "entities", "reply_markup",
+]  # fmt: skip
+
+
+def random_value(rng, depth: int = 0):
+    """Any JSON value, biased towards what an update holds and what breaks parsers."""
+    choice = rng.randrange(14 if depth < 4 else 9)
+    if choice == 0:
+        return None
+    if choice == 1:
+        return rng.choice([True, False])
+    if choice == 2:
+        return rng.choice([0, -1, 1, 42, 2**31, 2**63, -(2**63) - 1, 10**30, rng.randrange(10**9)])
+    if choice == 3:
+        return rng.random() * 10 ** rng.randrange(20)
+    if choice == 4:
+        return rng.choice(["", " ", "/", "/start", "/help x", "/greet{", '/greet{"a": 1}', "hi"])
+    if choice == 5:
+        return "".join(chr(rng.randrange(0x20, 0x3000)) for _ in range(rng.randrange(30)))
+    if choice == 6:
+        return rng.choice(["1" * 100_000, "x" * 5000, "\x00\ud800", "-100123", "💔" * 50])
+    if choice == 7:
+        return rng.choice(["private", "group", "supergroup", "channel", "cbq-1"])
+    if choice == 8:
+        return rng.randrange(-(10**13), 10**13)
+    if choice in (9, 10):
+        return [random_value(rng, depth + 1) for _ in range(rng.randrange(4))]
+    return {rng.choice(_KEYS): random_value(rng, depth + 1) for _ in range(rng.randrange(1, 6))}
+
+
+def random_update(rng) -> bytes:
+    """One webhook body: mostly update-like objects with fields of random types, some
+    deep nesting, some that are not objects at all."""
+    kind = rng.randrange(20)
+    if kind == 0:
+        depth = rng.choice([100, 1000, 100_000])
+        return b"[" * depth + b"]" * depth
+    if kind == 1:
+        return json.dumps(random_value(rng)).encode()
+    update = {"update_id": random_value(rng) if rng.random() < 0.2 else rng.randrange(10**9)}
+    chat = {"id": rng.choice([rng.randrange(1, 10**6), random_value(rng)])}
+    chat["type"] = random_value(rng)
+    person = {"id": rng.choice([rng.randrange(1, 10**6), random_value(rng)])}
+    message = {
+        "message_id": random_value(rng),
+        "chat": chat if rng.random() < 0.7 else random_value(rng),
+        "from": person if rng.random() < 0.7 else random_value(rng),
+        "text": rng.choice([random_value(rng), "hi", "/help", "/start@x y"]),
+    }
+    if rng.random() < 0.3:
+        update["callback_query"] = {
+            "id": random_value(rng) if rng.random() < 0.5 else "cbq-fuzz",
+            "from": person if rng.random() < 0.7 else random_value(rng),
+            "message": message if rng.random() < 0.7 else random_value(rng),
+            "data": random_value(rng) if rng.random() < 0.5 else "/help",
+        }
+    else:
+        update[rng.choice(["message", "message", "edited_message", "channel_post"])] = message
+    for _ in range(rng.randrange(3)):
+        update[rng.choice(_KEYS)] = random_value(rng)
+    return json.dumps(update).encode()

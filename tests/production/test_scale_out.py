@@ -26,8 +26,9 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 
+from bot.channels.identity import conversation_key
 from bot.paths import ROOT
-from bot.testing.rest import WEBHOOK, reply_text, say
+from bot.testing.rest import WEBHOOK, auth_headers, reply_text, say
 from bot.testing.server import RasaServer, free_port, rasa_server
 from tests.production.conftest import write_credentials
 
@@ -108,9 +109,11 @@ def db(services: Services) -> Iterator[sa.engine.Engine]:
 
 
 def stored_events(engine: sa.engine.Engine, sender: str) -> list[dict]:
+    """The stored events of REST sender ``sender`` (kept as ``rest:<sender>``)."""
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender}
+            sa.text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"),
+            {"s": conversation_key("rest", sender)},
         ).fetchall()
     return [json.loads(data) for (data,) in rows]
 
@@ -179,7 +182,9 @@ async def converse(url_of, senders: list[str], turns_each: int) -> dict[str, lis
             for turn in range(turns_each):
                 text = SCRIPT[turn % len(SCRIPT)]
                 body = {"sender": sender, "message": text, "metadata": {"turn": turn}}
-                async with http.post(url_of(index, turn) + WEBHOOK, json=body) as r:
+                async with http.post(
+                    url_of(index, turn) + WEBHOOK, json=body, headers=auth_headers()
+                ) as r:
                     replies = await r.json()
                     sent[sender].append((turn, text, r.status, [m.get("text") for m in replies]))
 
@@ -235,7 +240,7 @@ def test_simultaneous_messages_of_one_conversation_on_both_servers(servers, db):
 
             async def one(sender: str, n: int):
                 body = {"sender": sender, "message": SCRIPT[n], "metadata": {"turn": n}}
-                async with http.post(urls[n % 2] + WEBHOOK, json=body) as r:
+                async with http.post(urls[n % 2] + WEBHOOK, json=body, headers=auth_headers()) as r:
                     return sender, n, r.status
 
             results = await asyncio.gather(*(one(s, n) for s in senders for n in range(6)))

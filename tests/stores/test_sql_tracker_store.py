@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -406,3 +408,69 @@ def test_the_bot_answers_the_same_with_every_store(agent, event_loop_session, tm
     assert with_cache == without_cache
     assert [r[1] for r in without_cache if r[0] == "user"] == ["greet", "thank"]
     assert len(rasa_rows) > len(without_cache)
+
+
+def rows_per_sender(db: Path) -> dict[str, int]:
+    with sqlite3.connect(db) as raw:
+        return dict(raw.execute("SELECT sender_id, count(*) FROM events GROUP BY sender_id"))
+
+
+def test_conversations_of_an_earlier_version_are_keyed_by_their_channel(db, domain):
+    store = BotSQLTrackerStore(domain=domain, db=str(db))
+    for sender, channel in [("995001", "telegram"), ("alice", "rest"), ("abc", "socketio")]:
+        intent = {"name": "partner_cries_with_me"}
+        user = UserUttered("my wife cries", intent, input_channel=channel)
+        turn(store, sender, *session_start(), user, ActionExecuted("action_listen"))
+    shell = UserUttered("hi", {"name": "greet"}, input_channel="cmdline")
+    turn(store, "shell-1", *session_start(), shell)
+    turn(store, "rest:bob", *session_start(), *user_turn("hi"))
+    turn(store, "telegram:7", *session_start())  # begun after the upgrade: kept
+    user = UserUttered("hello", {"name": "greet"}, input_channel="telegram")
+    turn(store, "7", *session_start(), user)
+    before = rows_per_sender(db)
+    store.engine.dispose()
+
+    endpoints = db.parent / "endpoints.yml"
+    endpoints.write_text(f"tracker_store:\n  type: x\n  dialect: sqlite\n  db: {db}\n")
+    assert migrate.main(["--endpoints", str(endpoints)]) == 0
+    after = rows_per_sender(db)
+    assert after == {
+        "telegram:995001": before["995001"],
+        "rest:alice": before["alice"],
+        "socketio:abc": before["abc"],
+        "shell-1": before["shell-1"],  # rasa shell's own channel: not one of ours
+        "rest:bob": before["rest:bob"],
+        "telegram:7": before["telegram:7"],
+        "7": before["7"],  # its new key is taken
+    }
+    store = BotSQLTrackerStore(domain=domain, db=str(db))
+    tracker = run(store.retrieve("telegram:995001"))
+    assert [e.text for e in tracker.events if isinstance(e, UserUttered)] == ["my wife cries"]
+    assert migrate.main(["--endpoints", str(endpoints)]) == 0  # nothing left to do
+    assert rows_per_sender(db) == after
+
+
+def test_a_long_message_is_stored_as_nlu_read_it(db, domain):
+    store = BotSQLTrackerStore(domain=domain, db=str(db))
+    text = "my wife cries " * 1000
+    parse = {"text": text[:2000], "intent": {"name": "message_too_long", "confidence": 1.0}}
+    turn(store, "long", *session_start(), UserUttered(text, parse["intent"], parse_data=parse))
+    store.engine.dispose()
+    with sqlite3.connect(db) as raw:
+        [(data,)] = raw.execute("SELECT data FROM events WHERE type_name = 'user'").fetchall()
+    assert len(data) < 5000 and json.loads(data)["text"] == text[:2000]
+
+
+def test_update_claims_once_and_again_after_an_interrupted_one(db, domain, monkeypatch):
+    store = BotSQLTrackerStore(domain=domain, db=str(db))
+    assert store.claim_update("telegram", 1)
+    assert not store.claim_update("telegram", 1)  # handled by someone now
+    assert store.claim_update("other", 1)  # another channel's numbers
+    store.finish_update("telegram", 1)
+    monkeypatch.setattr(time, "time", lambda: 10**11)  # much later
+    assert not store.claim_update("telegram", 1)  # done: never again
+    assert store.claim_update("telegram", 2)
+    monkeypatch.setattr(time, "time", lambda: 10**11 + 3600)
+    assert store.claim_update("telegram", 2)  # claimed an hour ago, never finished: again
+    store.finish_update("telegram", 2, handled=False)
+    assert store.claim_update("telegram", 2)  # released: handled when it comes again

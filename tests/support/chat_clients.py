@@ -52,11 +52,14 @@ class SocketChat:
         return self
 
     def start_session(self, session_id: str | None = None, timeout: float = 10.0) -> str:
-        """`session_request` as the widget sends it; returns the confirmed session id."""
-        self.session_id = session_id or uuid.uuid4().hex
-        self.run(self.client.emit("session_request", {"session_id": self.session_id}))
-        self.wait_for(lambda: self.confirmed, timeout)
-        return self.confirmed[-1]
+        """`session_request` as the widget sends it; returns the confirmed session id,
+        which the chat keeps using (the server may confirm another one than asked for)."""
+        asked = session_id or uuid.uuid4().hex
+        confirmed = len(self.confirmed)
+        self.run(self.client.emit("session_request", {"session_id": asked}))
+        self.wait_for(lambda: len(self.confirmed) > confirmed, timeout)
+        self.session_id = self.confirmed[-1]
+        return self.session_id
 
     def emit(self, event: str, data: Any) -> None:
         self.run(self.client.emit(event, data))

@@ -3,10 +3,11 @@
 It answers the methods the channel uses the way api.telegram.org does (same URL
 layout ``/bot<token>/<method>``, same ``{"ok": ..., "result": ...}`` envelope, same
 errors for a wrong token, an empty text, a too long callback_data, or getUpdates
-while a webhook is set), keeps updates until a later getUpdates confirms them with a
-higher offset, and delivers updates to a registered webhook with its secret header.
-It runs on its own event loop in a thread, so synchronous tests and other processes
-can both use it.
+while a webhook is set), answers the next sendMessage calls as a test scripts them
+(``fail_next``: a 429 with ``retry_after``, a 5xx, a slow answer, a refusal), keeps
+updates until a later getUpdates confirms them with a higher offset, and delivers
+updates to a registered webhook with its secret header. It runs on its own event
+loop in a thread, so synchronous tests and other processes can both use it.
 """
 
 from __future__ import annotations
@@ -65,6 +66,9 @@ class FakeTelegram:
         # called (in the fake's thread) before sendMessage answers; tests use it to
         # stop a poller in the middle of a batch
         self.on_send: Callable[[Call], None] | None = None
+        # how to answer the next sendMessage calls to a chat
+        self.faults: dict[str, list[dict[str, Any]]] = {}
+        self.delivered: list[Call] = []  # sendMessage calls answered with ok
         self._pending: list[dict] = []  # updates not yet confirmed by an offset
         self._ids = itertools.count(1000)
         self._message_ids = itertools.count(1)
@@ -102,6 +106,18 @@ class FakeTelegram:
         with self._lock:
             return [c for c in self.calls if c.method in methods]
 
+    def fail_next(self, chat_id: int | str, *faults: dict[str, Any]) -> None:
+        """Answer the next sendMessage calls to the chat so, one fault each, e.g.
+        ``{"status": 429, "retry_after": 1}``, ``{"status": 500}``, ``{"delay": 5}``
+        (answered normally after 5 s), ``{"status": 403, "description": "..."}``."""
+        with self._lock:
+            self.faults.setdefault(str(chat_id), []).extend(faults)
+
+    def delivered_to(self, chat_id: int | str) -> list[Call]:
+        """The messages that reached the chat (sendMessage answered with ok)."""
+        with self._lock:
+            return [c for c in self.delivered if str(c.params["chat_id"]) == str(chat_id)]
+
     def sent_to(self, chat_id: int | str) -> list[Call]:
         return [c for c in self.calls_of("sendMessage") if str(c.params["chat_id"]) == str(chat_id)]
 
@@ -113,6 +129,17 @@ class FakeTelegram:
                 return result
             time.sleep(0.05)
         raise TimeoutError(f"condition not met within {timeout}s; calls: {self.calls}")
+
+    def replies(self, chat_id: int | str, start: int = 0, quiet: float = 1.0) -> list[Call]:
+        """The messages sent to the chat after the first ``start``, once they stop coming
+        for ``quiet`` s: the bot answers a webhook first and sends its replies after."""
+        self.wait_for(lambda: len(self.sent_to(chat_id)) > start)
+        count, last_change = len(self.sent_to(chat_id)), time.monotonic()
+        while time.monotonic() - last_change < quiet:
+            time.sleep(0.05)
+            if len(self.sent_to(chat_id)) != count:
+                count, last_change = len(self.sent_to(chat_id)), time.monotonic()
+        return self.sent_to(chat_id)[start:]
 
     def push_update(self, update: dict) -> dict:
         """Queue an update for getUpdates (polling mode)."""
@@ -173,9 +200,29 @@ class FakeTelegram:
         return web.json_response({"ok": True, "result": result})
 
     @staticmethod
-    def _error(code: int, description: str) -> web.Response:
-        body = {"ok": False, "error_code": code, "description": description}
+    def _error(code: int, description: str, **parameters: Any) -> web.Response:
+        body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+        if parameters:
+            body["parameters"] = parameters
         return web.json_response(body, status=code)
+
+    async def _fault(self, chat_id: str) -> web.Response | None:
+        with self._lock:
+            faults = self.faults.get(chat_id)
+            fault = faults.pop(0) if faults else None
+        if fault is None:
+            return None
+        if fault.get("delay"):
+            await asyncio.sleep(fault["delay"])
+        status = fault.get("status")
+        if status == 429:
+            retry_after = fault.get("retry_after", 1)
+            return self._error(
+                429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after
+            )
+        if status:
+            return self._error(status, fault.get("description", "Internal Server Error"))
+        return None
 
     async def _api_getme(self, call: Call) -> web.Response:
         bot_id = int(self.token.split(":")[0])
@@ -226,6 +273,9 @@ class FakeTelegram:
             for key in row:
                 if len(key.get("callback_data", "").encode()) > 64:
                     return self._error(400, "Bad Request: BUTTON_DATA_INVALID")
+        failed = await self._fault(str(call.params.get("chat_id")))
+        if failed is not None:
+            return failed
         if self.on_send is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.on_send, call)
         chat_id = int(call.params["chat_id"])
@@ -238,6 +288,8 @@ class FakeTelegram:
         }
         if markup:
             message["reply_markup"] = markup
+        with self._lock:
+            self.delivered.append(call)
         return self._ok(message)
 
     async def _api_answercallbackquery(self, call: Call) -> web.Response:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from bot.channels.identity import conversation_key
 from bot.paths import ROOT
 from bot.testing.rest import say as rest_say
 from tests.support.chat_clients import normalise
@@ -111,11 +112,13 @@ def session_id(page: Page) -> str:
     return page.evaluate("() => window.chatWidget.sessionId")
 
 
-def tracker_events(served: Served, sender_id: str) -> int:
-    """How many events the server's tracker store holds for this conversation."""
+def tracker_events(served: Served, session_id: str) -> int:
+    """How many events the server's tracker store holds for the conversation of the
+    session id the server confirmed (``<id>.<signature>``, kept as ``socketio:<id>``)."""
+    key = conversation_key("socketio", session_id.partition(".")[0])
     with sqlite3.connect(f"file:{served.tracker_db}?mode=ro", uri=True) as db:
         query = "SELECT COUNT(*) FROM events WHERE sender_id = ?"
-        return db.execute(query, (sender_id,)).fetchone()[0]
+        return db.execute(query, (key,)).fetchone()[0]
 
 
 def wait_until(condition, timeout: float = 15.0, what: str = "condition") -> None:
