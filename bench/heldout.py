@@ -16,7 +16,7 @@ from pathlib import Path
 from sklearn.metrics import f1_score
 
 from bot.paths import MODELS
-from bot.testing.nlu_data import HELDOUT, load_examples
+from bot.testing.nlu_data import HELDOUT, load_styled
 
 
 def evaluate(parse: Callable[[str], dict], path: Path = HELDOUT) -> dict:
@@ -25,7 +25,8 @@ def evaluate(parse: Callable[[str], dict], path: Path = HELDOUT) -> dict:
     Macro-F1 averages over the held-out intents, so a rare intent weighs as much as a
     common one. Also returns the NLU-only latency of `/model/parse`.
     """
-    pairs = load_examples(path)
+    styled = load_styled(path)
+    pairs = [(text, intent) for text, intent, _ in styled]
     predicted, parse_ms = [], []
     for text, _ in pairs:
         start = time.perf_counter()
@@ -36,6 +37,10 @@ def evaluate(parse: Callable[[str], dict], path: Path = HELDOUT) -> dict:
     labels = sorted(set(expected))
     correct = sum(p == e for p, e in zip(predicted, expected, strict=True))
     misses = [(t, e, p) for (t, e), p in zip(pairs, predicted, strict=True) if p != e]
+    by_style = {}
+    for style in sorted({s for _, _, styles in styled for s in styles}):
+        scored = [p == e for (_, e, st), p in zip(styled, predicted, strict=True) if style in st]
+        by_style[style] = (sum(scored) / len(scored), len(scored))
     return {
         "n": len(pairs),
         "accuracy": correct / len(pairs),
@@ -44,6 +49,7 @@ def evaluate(parse: Callable[[str], dict], path: Path = HELDOUT) -> dict:
         ),
         "parse_ms": parse_ms,
         "misses": misses,
+        "by_style": by_style,
     }
 
 
@@ -72,6 +78,8 @@ def main() -> None:
 
     result = evaluate(parse, args.messages)
     print(f"{args.messages}: accuracy {result['accuracy']:.3f}, macro-F1 {result['macro_f1']:.3f}")
+    for style, (accuracy, n) in result["by_style"].items():
+        print(f"  {style}: {accuracy:.3f} of {n}")
     for text, expected, predicted in result["misses"]:
         decided = sources[text].get("rule") or sources[text].get("decided_by", "?")
         print(f"  {expected} -> {predicted} ({decided}): {text}")

@@ -10,6 +10,11 @@ The safety answers also say ``{emergency}`` and ``{helplines}``: the crisis reso
 of the site owner's region that fit the kind of danger (``crisis_kind`` slot), from
 data/safety_resources.yml (bot/dialogue/safety_resources.py).
 
+"The second one", said right after a numbered list (entity and slot ``ordinal``),
+picks the list's n-th item: the detail responses choose their variant by a categorical
+slot (``reason``, ``tip``) whose values are listed in the list's order, so
+the n-th value of that slot is the item meant.
+
 Enabled in endpoints.yml::
 
     nlg:
@@ -23,13 +28,18 @@ from typing import Any
 
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.core.nlg.interpolator import interpolate_text
+from rasa.shared.core.constants import DEFAULT_CATEGORICAL_SLOT_VALUE
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.slots import CategoricalSlot
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.dialogue.safety_resources import choose_region, resource_variables
 
 DEFAULT_PARTNER = "partner"
+ORDINAL = "ordinal"
+# the words of ordinals are read by data/patterns.yml (entity ordinal): "1".."9" or "last"
+LAST = "last"
 
 # The gender a partner word implies; any other word ("partner", "ex") stays neutral
 # unless the user used a pronoun.
@@ -66,13 +76,25 @@ def partner_variables(partner: str | None, pronoun: str | None) -> dict[str, str
     }
 
 
+def named_in(tracker: DialogueStateTracker) -> set[str]:
+    """The entities of the user's latest message."""
+    message = tracker.latest_message
+    return {entity.get("entity") for entity in (message.entities if message else [])}
+
+
 class PartnerAwareNLG(TemplatedNaturalLanguageGenerator):
     """Templated responses with the partner placeholders filled in."""
 
     def __init__(self, endpoint_config: EndpointConfig | None = None, domain: Domain | None = None):
-        super().__init__((domain or Domain.empty()).responses)
+        domain = domain or Domain.empty()
+        super().__init__(domain.responses)
         settings = endpoint_config.kwargs if endpoint_config else {}
         self.region = choose_region(settings.get("safety_region"))
+        self.slot_values = {
+            slot.name: [v for v in slot.values if v != DEFAULT_CATEGORICAL_SLOT_VALUE]
+            for slot in domain.slots
+            if isinstance(slot, CategoricalSlot)
+        }
 
     async def generate(
         self,
@@ -82,7 +104,26 @@ class PartnerAwareNLG(TemplatedNaturalLanguageGenerator):
         **kwargs: Any,
     ) -> dict[str, Any] | None:
         slots = tracker.current_slot_values()
+        if ORDINAL in named_in(tracker):
+            chosen = self.chosen_item(utter_action, slots.get(ORDINAL))
+            # a value named outright ("the second, the empathy one") beats the number
+            slots = {**slots, **{k: v for k, v in chosen.items() if k not in named_in(tracker)}}
         return self.generate_from_slots(utter_action, slots, output_channel, **kwargs)
+
+    def chosen_item(self, utter_action: str, ordinal: Any) -> dict[str, str]:
+        """The slot value that the n-th item of a response's list stands for, if any."""
+        names = {
+            condition.get("name")
+            for variant in self.responses.get(utter_action, [])
+            for condition in variant.get("condition") or []
+        }
+        for name in names & self.slot_values.keys():
+            values = self.slot_values[name]
+            if ordinal == LAST:
+                return {name: values[-1]}
+            if isinstance(ordinal, str) and ordinal.isdigit() and 1 <= int(ordinal) <= len(values):
+                return {name: values[int(ordinal) - 1]}
+        return {}
 
     def _fill_response(
         self,

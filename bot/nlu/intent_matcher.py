@@ -15,6 +15,14 @@ which the model sees. Entity rules add normalised entities (``partner``,
 
     {"decided_by": "rule", "rule": "crisis/harm_self"}   or   {"decided_by": "model"}
 
+A message of several sentences is also read sentence by sentence (the sentencizer of
+the project's spaCy pipeline): a crisis rule anywhere still decides; otherwise the
+question the person asks ("... What makes a guy react that way?") decides what is
+asked, so a rule that matches only in the story around it ("we broke up last year")
+gives its entities (the topic) but not the intent, which is then the model's reading
+of the whole message. The parse lists the sentences (character spans, whether each
+is the question, the rule it matched) under ``sentences``.
+
 It needs ``SpacyNLP`` earlier in the pipeline: it matches on the lowercased spaCy doc.
 The rules are copied into the trained model, so a model never depends on the file
 it was trained with; editing the file changes the fingerprint and so retrains.
@@ -47,13 +55,55 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from spacy.tokens import Doc, Span
 
-from bot.nlu.patterns import MatchResult, PatternSet, file_fingerprint, read_pattern_file
+from bot.nlu.patterns import (
+    IntentHit,
+    MatchResult,
+    PatternSet,
+    file_fingerprint,
+    read_pattern_file,
+)
 
 logger = logging.getLogger(__name__)
 
 INTENT_SOURCE = "intent_source"
+SENTENCES = "sentences"
 RULES_FILE = "patterns.json"
+CRISIS = "crisis"
+# a sentence that starts with one of these, or ends with "?", asks something
+QUESTION_WORDS = frozenset(
+    {"why", "what", "how", "is", "are", "am", "was", "should", "shall", "can", "could", "do"}
+    | {"does", "did", "will", "would", "who", "when", "which", "any", "anything"}
+)
+
+
+def is_question(sentence: Span) -> bool:
+    words = [t for t in sentence if not t.is_punct and not t.is_space]
+    ends_asking = any(t.text == "?" for t in sentence[-3:])
+    return ends_asking or bool(words and words[0].lower_ in QUESTION_WORDS)
+
+
+def has_sentences(doc: Doc) -> bool:
+    return doc.has_annotation("SENT_START")
+
+
+def read_sentences(patterns: PatternSet, doc: Doc) -> list[dict[str, Any]]:
+    """Each sentence's span, whether it asks something and the intent rule it matches."""
+    read = []
+    for sentence in doc.sents:
+        # whole-message rules ("^why$") are for short follow-ups, not a story's question
+        hit = patterns.match(sentence.as_doc(), whole=False).intent
+        read.append(
+            {
+                "start": sentence.start_char,
+                "end": sentence.end_char,
+                "question": is_question(sentence),
+                "rule": hit.rule if hit else None,
+                "intent": hit.intent if hit else None,
+            }
+        )
+    return read
 
 
 def set_certain_intent(message: Message, intent: str) -> None:
@@ -154,8 +204,31 @@ class PatternIntentMatcher(GraphComponent, EntityExtractorMixin):
             doc = message.get(SPACY_DOCS[TEXT])
             if self._patterns is None or doc is None:
                 continue
-            self._apply(message, self._patterns.match(doc))
+            result = self._patterns.match(doc)
+            sentences = read_sentences(self._patterns, doc) if has_sentences(doc) else []
+            if len(sentences) > 1:
+                message.set(SENTENCES, [dict(s) for s in sentences], add_to_output=True)
+                result = self._asked(result, sentences)
+            self._apply(message, result)
         return messages
+
+    @staticmethod
+    def _asked(result: MatchResult, sentences: list[dict[str, Any]]) -> MatchResult:
+        """The intent rule that decides a message of several sentences, if any.
+
+        A crisis rule anywhere decides. Else, when the message asks something, only a
+        rule in its (last) question counts; without a question, the whole message's.
+        """
+        if result.intent is None or result.intent.intent == CRISIS:
+            return result
+        questions = [s for s in sentences if s["question"]]
+        if not questions:
+            return result
+        asked = questions[-1]
+        hit = None
+        if asked["intent"]:
+            hit = IntentHit(asked["intent"], asked["rule"], result.intent.start, result.intent.end)
+        return MatchResult(intent=hit, entities=result.entities)
 
     def _model_keeps(self, message: Message, rule_intent: str) -> bool:
         """Whether the model's prediction must win over a rule for ``rule_intent``."""

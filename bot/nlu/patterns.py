@@ -242,8 +242,11 @@ class PatternSet:
             self._matcher, self._vocab = matcher, vocab
         return self._matcher
 
-    def match(self, doc: Doc) -> MatchResult:
+    def match(self, doc: Doc, whole: bool = True) -> MatchResult:
         """The winning intent rule (if any) and every entity found in ``doc``.
+
+        ``whole=False`` leaves out the whole-message patterns (``^ ... $``): for one
+        sentence of a longer message.
 
         Intent ties are broken by priority, then by the longest span, then by the
         order of the file, so a crisis rule wins over anything else it overlaps.
@@ -268,7 +271,7 @@ class PatternSet:
             if key.endswith(UNLESS):
                 continue
             if key.endswith(WHOLE):
-                if start != 0 or end < last:
+                if not whole or start != 0 or end < last:
                     continue
                 key = key[: -len(WHOLE)]
             if any(s < end and start < e for s, e in exceptions.get(key, ())):
