@@ -56,7 +56,7 @@ def test_breakup_asks_who_ended_it_and_uses_the_answer(conversation) -> None:
 def test_breakup_with_initiator_in_the_same_message(conversation) -> None:
     text = conversation.texts("he cried when he dumped me")
     assert "Who ended" not in text
-    assert "bad guy" in text
+    assert "villain" in text
 
 
 def test_manipulation_warning_and_advice(conversation) -> None:
