@@ -40,6 +40,8 @@ def pronouns(nlp: Language, text: str) -> list[str]:
         ("my partner cried and she said she loved me", ["she"]),
         ("my boyfriend cries when i cry, he is so sweet", ["he"]),
         ("my wife cried at her mom's funeral", ["she"]),
+        # "she" is the mom's, "him" the boyfriend's
+        ("my boyfriend's mom said she never saw him cry", ["he"]),
     ],
 )
 def test_the_partners_pronoun_is_taken(nlp: Language, text: str, expected: list[str]) -> None:
@@ -53,7 +55,6 @@ def test_the_partners_pronoun_is_taken(nlp: Language, text: str, expected: list[
         "my therapist says he thinks my bf cries to manipulate me",
         "my mom said she thinks the tears are fake",
         "my friend told me he cries when his girlfriend cries",
-        "my boyfriend's mom said she never saw him cry",
         "my sister thinks she knows why my partner cries",
         "my friend uses they/them and my partner cries when i cry",
         # a pronoun before anyone is named, in a message that names someone else
