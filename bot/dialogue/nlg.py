@@ -4,7 +4,10 @@ Rasa's templated NLG fills ``{slot}`` placeholders from slots only. The response
 also say ``{partner}`` ("wife", "boyfriend", ...) and ``{they}``/``{them}``/``{their}``
 (and ``{They}``/``{Their}``), derived from the ``partner`` and ``pronoun`` slots, so a
 user who writes about their wife reads "your wife ... she", and one who never says
-reads "your partner ... they".
+reads "your partner ... they". A pronoun the user stated for the partner ("my boyfriend
+uses they/them") beats the gender the word implies (bot/partner_words.py); it holds
+for that partner only: a new partner word in a later message, without a pronoun of
+its own, goes back to the word's gender (``pronoun_in_effect``).
 
 The safety answers also say ``{emergency}`` and ``{helplines}``: the crisis resources
 of the site owner's region that fit the kind of danger (``crisis_kind`` slot), from
@@ -24,35 +27,34 @@ Enabled in endpoints.yml::
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.core.nlg.interpolator import interpolate_text
 from rasa.shared.core.constants import DEFAULT_CATEGORICAL_SLOT_VALUE
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    AllSlotsReset,
+    Event,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.slots import CategoricalSlot
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.dialogue.safety_resources import choose_region, resource_variables
+from bot.partner_words import word_gender
 
 DEFAULT_PARTNER = "partner"
 ORDINAL = "ordinal"
 # the words of ordinals are read by data/patterns.yml (entity ordinal): "1".."9" or "last"
 LAST = "last"
-
-# The gender a partner word implies; any other word ("partner", "ex") stays neutral
-# unless the user used a pronoun.
-WORD_GENDER = {
-    "boyfriend": "he",
-    "husband": "he",
-    "fiancé": "he",
-    "man": "he",
-    "girlfriend": "she",
-    "wife": "she",
-    "fiancée": "she",
-    "woman": "she",
-}
+PARTNER_SLOT = "partner"
+PRONOUN_SLOT = "pronoun"
 
 PRONOUNS = {
     "he": {"they": "he", "them": "him", "their": "his"},
@@ -62,12 +64,16 @@ PRONOUNS = {
 
 
 def partner_variables(partner: str | None, pronoun: str | None) -> dict[str, str]:
-    """Placeholder values for a partner word and an optional pronoun (he/she)."""
+    """Placeholder values for a partner word and the pronoun stated for it, if any.
+
+    The stated pronoun (he, she or they) wins; without one, the word's gender; for
+    a neutral word or none, "they".
+    """
     # a typed "/intent{...}" can set these slots to any JSON value: use strings only
     word = partner.strip().lower() if isinstance(partner, str) else ""
     word = word or DEFAULT_PARTNER
     pronoun = pronoun if isinstance(pronoun, str) else None
-    gender = WORD_GENDER.get(word) or (pronoun if pronoun in PRONOUNS else "they")
+    gender = pronoun if pronoun in PRONOUNS else (word_gender(word) or "they")
     forms = PRONOUNS[gender]
     return {
         "partner": word,
@@ -80,6 +86,33 @@ def named_in(tracker: DialogueStateTracker) -> set[str]:
     """The entities of the user's latest message."""
     message = tracker.latest_message
     return {entity.get("entity") for entity in (message.entities if message else [])}
+
+
+def pronoun_in_effect(events: Iterable[Event]) -> str | None:
+    """The ``pronoun`` slot's value, unless it was said for an earlier partner word.
+
+    The slots change turn by turn (the events after one user message, up to the
+    next). A turn whose ``partner`` differs from the one before forgets the pronoun,
+    unless the same turn sets one. Setting the same word again keeps it: "my
+    boyfriend uses they/them", then "my boyfriend cried", is still "they".
+    """
+    partner: Any = None
+    pronoun: Any = None
+    pronoun_set = False  # in this turn
+    for event in events:
+        if isinstance(event, UserUttered):
+            pronoun_set = False
+        elif isinstance(event, (Restarted, SessionStarted, AllSlotsReset)):
+            partner = pronoun = None
+            pronoun_set = False
+        elif isinstance(event, SlotSet) and event.key == PARTNER_SLOT:
+            if event.value != partner:
+                partner = event.value
+                if not pronoun_set:
+                    pronoun = None
+        elif isinstance(event, SlotSet) and event.key == PRONOUN_SLOT:
+            pronoun, pronoun_set = event.value, True
+    return pronoun
 
 
 class PartnerAwareNLG(TemplatedNaturalLanguageGenerator):
@@ -103,7 +136,7 @@ class PartnerAwareNLG(TemplatedNaturalLanguageGenerator):
         output_channel: str,
         **kwargs: Any,
     ) -> dict[str, Any] | None:
-        slots = tracker.current_slot_values()
+        slots = {**tracker.current_slot_values(), PRONOUN_SLOT: pronoun_in_effect(tracker.events)}
         if ORDINAL in named_in(tracker):
             chosen = self.chosen_item(utter_action, slots.get(ORDINAL))
             # a value named outright ("the second, the empathy one") beats the number

@@ -23,6 +23,9 @@ A rule may also list ``unless`` patterns: a match of the rule is dropped where o
 them matches an overlapping span, so an idiom ("she'll kill me if she finds out I ate
 her cake") does not count while a real threat elsewhere in the message still does.
 Its ``not_examples`` must not match (tested too).
+
+A ``pronouns:`` section keeps, of the pronoun entity's hits, only the partner's
+(bot/nlu/pronouns.py).
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ import rasa.shared.utils.io
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
+
+from bot.nlu.pronouns import PronounRules
 
 Token = dict[str, Any]
 GAP = 3  # tokens a `~` may skip: keeps matches local to one phrase
@@ -226,6 +231,10 @@ class PatternSet:
     def __init__(self, data: dict[str, Any]) -> None:
         self.data = data
         self.rules = {rule.key: rule for rule in parse_rules(data)}
+        try:
+            self.pronouns = PronounRules(data["pronouns"]) if data.get("pronouns") else None
+        except ValueError as e:
+            raise PatternError(str(e)) from e
         self._matcher: Matcher | None = None
         self._vocab: Vocab | None = None
 
@@ -297,6 +306,8 @@ class PatternSet:
                             span.text,
                         )
                     )
+        if self.pronouns:
+            result.entities = self.pronouns.keep(doc, result.entities)
         result.entities = _longest_per_entity(result.entities)
         return result
 

@@ -81,7 +81,7 @@ def test_shell_answers_in_a_terminal(trained_model: Path) -> None:
         shell.expect("Your input ->")
         # a reply without buttons: with buttons the shell shows a picker menu instead
         shell.sendline("he cried when he dumped me")
-        shell.expect("bad guy", timeout=60)
+        shell.expect("the one to blame", timeout=60)
         shell.expect("Your input ->")
         shell.sendline("/stop")
         shell.expect(pexpect.EOF, timeout=60)

@@ -25,9 +25,9 @@ def test_crying_with_me_gives_five_reasons_then_tips(conversation) -> None:
     assert "your wife" in reasons and "she may" in reasons
     assert "boyfriend" not in reasons
     tips = conversation.texts("what should i do?")
-    for word in ("Stop crying", "calm", "hug", "kiss", "hands"):
+    for word in ("Stop crying", "calm", "Hug", "kiss", "hands"):
         assert word in tips
-    assert "Give her a hug" in tips
+    assert "Hug her" in tips
 
 
 def test_one_reason_in_detail(conversation) -> None:
@@ -56,7 +56,7 @@ def test_breakup_asks_who_ended_it_and_uses_the_answer(conversation) -> None:
 def test_breakup_with_initiator_in_the_same_message(conversation) -> None:
     text = conversation.texts("he cried when he dumped me")
     assert "Who ended" not in text
-    assert "bad guy" in text
+    assert "the one to blame" in text
 
 
 def test_manipulation_warning_and_advice(conversation) -> None:
@@ -74,7 +74,7 @@ def test_what_to_do_depends_on_the_conversation(conversation) -> None:
 def test_advice_question_that_names_the_situation_gets_its_tips(conversation) -> None:
     # an advice question (the classifier's call) whose situation a topic rule reads
     tips = conversation.texts("whats the best way to handle it when my bf cries every time i cry")
-    for word in ("Stop crying", "hug"):
+    for word in ("Stop crying", "Hug"):
         assert word in tips
 
 
@@ -112,3 +112,28 @@ def test_bot_challenge_is_honest(conversation) -> None:
 def test_partner_word_sticks_across_turns(conversation) -> None:
     conversation.say("my hubby cried when i broke up with him")
     assert "your husband" in conversation.texts("are his tears real?")
+
+
+def test_a_stated_pronoun_beats_the_partner_word(conversation) -> None:
+    reasons = conversation.texts("my boyfriend uses they/them and cries every time i cry")
+    assert "your boyfriend" in reasons and "they may feel" in reasons
+    assert " he " not in reasons and " him" not in reasons
+    tips = conversation.texts("what should i do?")
+    assert "Give them a hug" in tips
+
+
+def test_a_new_partner_word_does_not_keep_the_old_pronoun(conversation) -> None:
+    conversation.say("my partner, she cries every time i cry")
+    assert "Give her a hug" in conversation.texts("what should i do?")
+    reasons = conversation.texts("my boyfriend cries when i cry too")
+    assert "your boyfriend" in reasons and "he may" in reasons and "she" not in reasons
+
+
+def test_other_peoples_pronouns_are_not_the_partners(conversation) -> None:
+    reasons = conversation.texts("my therapist says she thinks my partner cries when i cry")
+    assert "your partner" in reasons and "they may" in reasons and "she" not in reasons
+
+
+def test_ex_and_colloquial_words_are_said_back(conversation) -> None:
+    assert "your ex-wife" in conversation.texts("my ex-wife cried when we broke up")
+    assert "your girl" in conversation.texts("my girl cries every time i cry")

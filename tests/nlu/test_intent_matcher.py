@@ -188,3 +188,68 @@ def test_a_confident_model_keeps_its_intent_against_a_rule_but_not_a_crisis_rule
         assert message.get("intent")["confidence"] == confidence
     else:
         assert source["decided_by"] == "rule"
+
+
+@pytest.fixture(scope="module")
+def project_matcher(tmp_path_factory: pytest.TempPathFactory) -> PatternIntentMatcher:
+    """The component trained on the project's own data/patterns.yml."""
+    from bot.paths import ROOT
+
+    tmp_path = tmp_path_factory.mktemp("project")
+    config, storage, resource, context = make(ROOT / "data/patterns.yml", tmp_path)
+    component = PatternIntentMatcher.create(config, storage, resource, context)
+    component.train(TrainingData())
+    return component
+
+
+def entity_values(message: Message, entity: str) -> list[str]:
+    return [e["value"] for e in message.get("entities", []) if e["entity"] == entity]
+
+
+@pytest.mark.parametrize(
+    ("text", "partner"),
+    [
+        # "ex" is kept, joined to the word it qualifies
+        ("my ex-wife cried when i left", "ex-wife"),
+        ("my ex bf cried when we broke up", "ex-boyfriend"),
+        ("my ex boyfriend cries when i cry", "ex-boyfriend"),
+        ("my ex girlfriend cried", "ex-girlfriend"),
+        ("my ex husband cried at the divorce", "ex-husband"),
+        ("my exwife cried", "ex-wife"),
+        ("my ex cried when i ended it", "ex"),
+        # plain words stay the user's own; short, misspelt and pet forms are written out
+        ("my girl cries when i cry", "girl"),
+        ("my guy cries when i cry", "guy"),
+        ("my man cries when i cry", "man"),
+        ("my woman cries when i cry", "woman"),
+        ("my bf cries when i cry", "boyfriend"),
+        ("my hubby cries when i cry", "husband"),
+        ("my wifey cries when i cry", "wife"),
+        ("my spouse cries when i cry", "spouse"),
+        # pet names that are no word for a partner become "partner"
+        ("my bae cries when i cry", "partner"),
+        ("my boo cries when i cry", "partner"),
+        ("my babe cries when i cry", "partner"),
+    ],
+)
+def test_partner_words(
+    spacy_nlp: SpacyNLP, project_matcher: PatternIntentMatcher, text: str, partner: str
+) -> None:
+    assert entity_values(parse(spacy_nlp, project_matcher, text), "partner") == [partner]
+
+
+@pytest.mark.parametrize(
+    ("text", "pronoun"),
+    [
+        ("my boyfriend uses they/them and cries when i cry", ["they"]),
+        ("my partner (they/them) cried when we broke up", ["they"]),
+        ("my partner, she cries whenever i cry", ["she"]),
+        ("my therapist says he thinks my bf cries to manipulate me", []),
+        ("my mom said she thinks his tears are fake", []),
+        ("my friend told me he cries when his girlfriend cries", []),
+    ],
+)
+def test_only_the_partners_pronoun_is_an_entity(
+    spacy_nlp: SpacyNLP, project_matcher: PatternIntentMatcher, text: str, pronoun: list[str]
+) -> None:
+    assert entity_values(parse(spacy_nlp, project_matcher, text), "pronoun") == pronoun
