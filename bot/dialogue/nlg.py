@@ -42,7 +42,7 @@ from rasa.shared.core.events import (
     SlotSet,
     UserUttered,
 )
-from rasa.shared.core.slots import CategoricalSlot
+from rasa.shared.core.slots import CategoricalSlot, Slot
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
@@ -123,11 +123,6 @@ class PartnerAwareNLG(TemplatedNaturalLanguageGenerator):
         super().__init__(domain.responses)
         settings = endpoint_config.kwargs if endpoint_config else {}
         self.region = choose_region(settings.get("safety_region"))
-        self.slot_values = {
-            slot.name: [v for v in slot.values if v != DEFAULT_CATEGORICAL_SLOT_VALUE]
-            for slot in domain.slots
-            if isinstance(slot, CategoricalSlot)
-        }
 
     async def generate(
         self,
@@ -138,24 +133,30 @@ class PartnerAwareNLG(TemplatedNaturalLanguageGenerator):
     ) -> dict[str, Any] | None:
         slots = {**tracker.current_slot_values(), PRONOUN_SLOT: pronoun_in_effect(tracker.events)}
         if ORDINAL in named_in(tracker):
-            chosen = self.chosen_item(utter_action, slots.get(ORDINAL))
+            chosen = self.chosen_item(utter_action, slots.get(ORDINAL), tracker.slots.values())
             # a value named outright ("the second, the empathy one") beats the number
             slots = {**slots, **{k: v for k, v in chosen.items() if k not in named_in(tracker)}}
         return self.generate_from_slots(utter_action, slots, output_channel, **kwargs)
 
-    def chosen_item(self, utter_action: str, ordinal: Any) -> dict[str, str]:
-        """The slot value that the n-th item of a response's list stands for, if any."""
+    def chosen_item(self, utter_action: str, ordinal: Any, slots: Iterable[Slot]) -> dict[str, str]:
+        """The slot value that the n-th item of a response's list stands for, if any.
+
+        The slots come from the tracker: Rasa gives this generator the domain's
+        responses only once the model is loaded, not its slots.
+        """
         names = {
             condition.get("name")
             for variant in self.responses.get(utter_action, [])
             for condition in variant.get("condition") or []
         }
-        for name in names & self.slot_values.keys():
-            values = self.slot_values[name]
+        for slot in slots:
+            if slot.name not in names or not isinstance(slot, CategoricalSlot):
+                continue
+            values = [v for v in slot.values if v != DEFAULT_CATEGORICAL_SLOT_VALUE]
             if ordinal == LAST:
-                return {name: values[-1]}
+                return {slot.name: values[-1]}
             if isinstance(ordinal, str) and ordinal.isdigit() and 1 <= int(ordinal) <= len(values):
-                return {name: values[int(ordinal) - 1]}
+                return {slot.name: values[int(ordinal) - 1]}
         return {}
 
     def _fill_response(

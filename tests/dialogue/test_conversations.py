@@ -20,7 +20,7 @@ def test_greeting_offers_the_three_topics(conversation) -> None:
 
 def test_crying_with_me_gives_five_reasons_then_tips(conversation) -> None:
     reasons = conversation.texts("my wife always cries when i cry, why?")
-    for word in ("connected", "Empathy", "Love", "depressed", "Mirror neurons"):
+    for word in ("Connection", "Empathy", "Love", "sadness or frustration", "Mirror neurons"):
         assert word in reasons
     assert "your wife" in reasons and "she may" in reasons
     assert "boyfriend" not in reasons
@@ -61,7 +61,7 @@ def test_breakup_with_initiator_in_the_same_message(conversation) -> None:
 
 def test_manipulation_warning_and_advice(conversation) -> None:
     text = conversation.texts("are his tears fake? i think he's trying to guilt trip me")
-    assert "manipulated" in text and "be cautious" in text
+    assert "manipulated" in text and "cautious" in text
 
 
 def test_what_to_do_depends_on_the_conversation(conversation) -> None:
@@ -119,12 +119,12 @@ def test_a_stated_pronoun_beats_the_partner_word(conversation) -> None:
     assert "your boyfriend" in reasons and "they may feel" in reasons
     assert " he " not in reasons and " him" not in reasons
     tips = conversation.texts("what should i do?")
-    assert "Give them a hug" in tips
+    assert "Hug them" in tips
 
 
 def test_a_new_partner_word_does_not_keep_the_old_pronoun(conversation) -> None:
     conversation.say("my partner, she cries every time i cry")
-    assert "Give her a hug" in conversation.texts("what should i do?")
+    assert "Hug her" in conversation.texts("what should i do?")
     reasons = conversation.texts("my boyfriend cries when i cry too")
     assert "your boyfriend" in reasons and "he may" in reasons and "she" not in reasons
 
