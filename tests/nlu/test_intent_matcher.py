@@ -253,3 +253,82 @@ def test_only_the_partners_pronoun_is_an_entity(
     spacy_nlp: SpacyNLP, project_matcher: PatternIntentMatcher, text: str, pronoun: list[str]
 ) -> None:
     assert entity_values(parse(spacy_nlp, project_matcher, text), "pronoun") == pronoun
+
+
+SENTENCE_PATTERNS = PATTERNS.replace(
+    "entities:",
+    """  ask_what_to_do:
+    priority: 15
+    rules:
+      what_to_do: {patterns: ["what should i do"]}
+  reverse_crying:
+    rules:
+      reverse: {patterns: ["i cry when my? @partner cry"]}
+entities:""",
+)
+
+
+@pytest.fixture
+def sentence_matcher(tmp_path: Path) -> PatternIntentMatcher:
+    path = tmp_path / "sentence_patterns.yml"
+    path.write_text(SENTENCE_PATTERNS)
+    config, storage, resource, context = make(path, tmp_path)
+    component = PatternIntentMatcher.create(config, storage, resource, context)
+    component.train(TrainingData())
+    return component
+
+
+def test_a_story_rule_gives_way_to_the_question_asked(
+    spacy_nlp: SpacyNLP, sentence_matcher: PatternIntentMatcher
+) -> None:
+    text = "My bf cries when I cry. It happened again last night. Is he doing it on purpose?"
+    message = parse(spacy_nlp, sentence_matcher, text, "suspect_manipulation")
+    assert message.get("intent")["name"] == "suspect_manipulation"
+    sentences = message.get("sentences")
+    assert [s["question"] for s in sentences] == [False, False, True]
+    assert sentences[0]["rule"] == "partner_cries_with_me/with_me"
+    assert text[sentences[2]["start"] : sentences[2]["end"]] == "Is he doing it on purpose?"
+    assert "sentences" in message.as_dict(only_output_properties=True)
+
+
+def test_a_rule_in_the_question_decides(
+    spacy_nlp: SpacyNLP, sentence_matcher: PatternIntentMatcher
+) -> None:
+    text = "My bf cries when I cry. What should I do?"
+    message = parse(spacy_nlp, sentence_matcher, text, "partner_cries_with_me")
+    assert message.get("intent")["name"] == "ask_what_to_do"
+
+
+def test_a_crisis_in_any_sentence_decides(
+    spacy_nlp: SpacyNLP, sentence_matcher: PatternIntentMatcher
+) -> None:
+    text = "What should I do? My bf says he will kill himself."
+    assert parse(spacy_nlp, sentence_matcher, text, "ask_what_to_do").get("intent")["name"] == (
+        "crisis"
+    )
+
+
+def test_a_story_without_a_question_keeps_its_rule(
+    spacy_nlp: SpacyNLP, sentence_matcher: PatternIntentMatcher
+) -> None:
+    text = "We were watching a film. My bf cries when I cry."
+    message = parse(spacy_nlp, sentence_matcher, text, "greet")
+    assert message.get("intent")["name"] == "partner_cries_with_me"
+
+
+def test_one_sentence_lists_no_sentences(
+    spacy_nlp: SpacyNLP, sentence_matcher: PatternIntentMatcher
+) -> None:
+    assert parse(spacy_nlp, sentence_matcher, "my bf cries when i cry").get("sentences") is None
+
+
+def test_word_order_is_the_rules_to_tell(
+    spacy_nlp: SpacyNLP, sentence_matcher: PatternIntentMatcher
+) -> None:
+    # the classifier sees the same words in both; only the rule sees who cries first
+    message = parse(
+        spacy_nlp, sentence_matcher, "i cry when my bf cries", "partner_cries_with_me", 0.99
+    )
+    assert message.get("intent")["name"] == "reverse_crying"
+    message = parse(spacy_nlp, sentence_matcher, "my bf cries when i cry", "reverse_crying", 0.99)
+    assert message.get("intent")["name"] == "partner_cries_with_me"
