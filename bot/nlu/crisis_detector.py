@@ -98,7 +98,7 @@ def pieces(message: Message, clauses: bool = False) -> list[str]:
     text = (message.get(TEXT) or "").lower().strip()
     doc = message.get(SPACY_DOCS[TEXT])
     if doc is not None and doc.has_annotation("SENT_START"):
-        sentences = [s.text.strip() for s in doc.sents]
+        sentences = [s.text.strip().lower() for s in doc.sents]
     else:
         sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text)]
     found = [text]
@@ -145,6 +145,9 @@ class CrisisDetector(GraphComponent, EntityExtractorMixin):
             # also score each clause of each sentence: no better in cross-validation,
             # and more false alarms
             "clauses": False,
+            # also train on each sentence of the ordinary examples, as ordinary: on
+            # the development messages, far fewer everyday messages taken for a crisis
+            "sentence_negatives": True,
             # inverse regularisation strength of both logistic regressions
             "C": 1.0,
             "random_seed": 0,
@@ -200,8 +203,17 @@ class CrisisDetector(GraphComponent, EntityExtractorMixin):
                 "it will only name the kind of crisis rules."
             )
         else:
+            pieces_of, labels = list(texts), list(is_crisis)
+            if self.component_config["sentence_negatives"]:
+                # the detector scores sentences too: teach it the sentences of ordinary
+                # stories, not only whole ones
+                for message, crisis in zip(examples, is_crisis, strict=True):
+                    if not crisis:
+                        sentences = pieces(message)[1:]
+                        pieces_of += sentences
+                        labels += [False] * len(sentences)
             self.crisis_model = Pipeline([("features", _vectoriser()), ("lr", self._regression())])
-            self.crisis_model.fit(texts, is_crisis)
+            self.crisis_model.fit(pieces_of, labels)
 
         kinds = [(t, self._kind_of(m)) for t, m in zip(texts, examples, strict=True)]
         kinds = [(t, k) for t, k in kinds if k is not None]
