@@ -17,11 +17,12 @@ which the model sees. Entity rules add normalised entities (``partner``,
 
 A message of several sentences is also read sentence by sentence (the sentencizer of
 the project's spaCy pipeline): a crisis rule anywhere still decides; otherwise the
-question the person asks ("... What makes a guy react that way?") decides what is
-asked, so a rule that matches only in the story around it ("we broke up last year")
-gives its entities (the topic) but not the intent, which is then the model's reading
-of the whole message. The parse lists the sentences (character spans, whether each
-is the question, the rule it matched) under ``sentences``.
+question the person asks decides what is asked when a rule names it ("... What should
+I do?", "... is it a red flag?"), whatever rule the story around it matched; the story
+gives the entities (the topic). A question no rule names ("... What makes a guy react
+that way?") asks about the story, so the story's rule stands. The parse lists the
+sentences (character spans, whether each is the question, the rule it matched) under
+``sentences``.
 
 It needs ``SpacyNLP`` earlier in the pipeline: it matches on the lowercased spaCy doc.
 The rules are copied into the trained model, so a model never depends on the file
@@ -212,27 +213,37 @@ class PatternIntentMatcher(GraphComponent, EntityExtractorMixin):
             sentences = read_sentences(self._patterns, doc) if has_sentences(doc) else []
             if len(sentences) > 1:
                 message.set(SENTENCES, [dict(s) for s in sentences], add_to_output=True)
-                result = self._asked(result, sentences)
+                result, story_only = self._asked(result, sentences)
+                if story_only and not self._order_sensitive(message, result.intent.intent):
+                    result = MatchResult(entities=result.entities)
             self._apply(message, result)
         return messages
 
     @staticmethod
-    def _asked(result: MatchResult, sentences: list[dict[str, Any]]) -> MatchResult:
-        """The intent rule that decides a message of several sentences, if any.
+    def _asked(result: MatchResult, sentences: list[dict[str, Any]]) -> tuple[MatchResult, bool]:
+        """The intent rule that decides a message of several sentences, and whether it
+        only matched the story around a question that no rule names.
 
-        A crisis rule anywhere decides. Else, when the message asks something, only a
-        rule in its (last) question counts; without a question, the whole message's.
+        A crisis rule anywhere decides. Else a rule in the (last) question decides
+        what is asked ("... What should I do?"). A question no rule names ("what makes
+        him react that way?") is the model's to read; the story's rule then decides only
+        where the model cannot (``order_sensitive``).
         """
         if result.intent is None or result.intent.intent == CRISIS:
-            return result
+            return result, False
         questions = [s for s in sentences if s["question"]]
-        if not questions:
-            return result
-        asked = questions[-1]
-        hit = None
-        if asked["intent"]:
-            hit = IntentHit(asked["intent"], asked["rule"], result.intent.start, result.intent.end)
-        return MatchResult(intent=hit, entities=result.entities)
+        named = [s for s in questions if s["intent"]]
+        if not named:
+            return result, bool(questions)
+        asked = named[-1]
+        hit = IntentHit(asked["intent"], asked["rule"], result.intent.start, result.intent.end)
+        return MatchResult(intent=hit, entities=result.entities), False
+
+    def _order_sensitive(self, message: Message, rule_intent: str) -> bool:
+        """Whether the model's intent and the rule's differ by word order alone."""
+        name = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+        groups = self.component_config["order_sensitive"]
+        return name != rule_intent and any({name, rule_intent} <= set(g) for g in groups)
 
     def _model_keeps(self, message: Message, rule_intent: str) -> bool:
         """Whether the model's prediction must win over a rule for ``rule_intent``."""
@@ -244,9 +255,7 @@ class PatternIntentMatcher(GraphComponent, EntityExtractorMixin):
             return False
         if name in protected:
             return confidence >= self.component_config["protected_threshold"]
-        if any(
-            {name, rule_intent} <= set(group) for group in self.component_config["order_sensitive"]
-        ):
+        if self._order_sensitive(message, rule_intent):
             return False
         return confidence >= self.component_config["model_overrules_at"]
 

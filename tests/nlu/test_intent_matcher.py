@@ -261,6 +261,10 @@ SENTENCE_PATTERNS = PATTERNS.replace(
     priority: 15
     rules:
       what_to_do: {patterns: ["what should i do"]}
+  suspect_manipulation:
+    priority: 20
+    rules:
+      on_purpose: {patterns: ["on purpose"]}
   reverse_crying:
     rules:
       reverse: {patterns: ["i cry when my? @partner cry"]}
@@ -278,7 +282,7 @@ def sentence_matcher(tmp_path: Path) -> PatternIntentMatcher:
     return component
 
 
-def test_a_story_rule_gives_way_to_the_question_asked(
+def test_the_question_asked_decides_over_the_story(
     spacy_nlp: SpacyNLP, sentence_matcher: PatternIntentMatcher
 ) -> None:
     text = "My bf cries when I cry. It happened again last night. Is he doing it on purpose?"
@@ -289,6 +293,20 @@ def test_a_story_rule_gives_way_to_the_question_asked(
     assert sentences[0]["rule"] == "partner_cries_with_me/with_me"
     assert text[sentences[2]["start"] : sentences[2]["end"]] == "Is he doing it on purpose?"
     assert "sentences" in message.as_dict(only_output_properties=True)
+    assert message.get(INTENT_SOURCE)["rule"] == "suspect_manipulation/on_purpose"
+
+
+def test_a_question_no_rule_names_is_the_models_to_read(
+    spacy_nlp: SpacyNLP, sentence_matcher: PatternIntentMatcher
+) -> None:
+    text = "My bf cries when I cry. It happened again last night. How do I handle it?"
+    message = parse(spacy_nlp, sentence_matcher, text, "ask_what_to_do")
+    assert message.get("intent")["name"] == "ask_what_to_do"
+    assert any(e["entity"] == "partner" for e in message.get("entities"))
+    # only the story's rule sees who cries when: it decides where the model cannot
+    text = "My bf cries when I cry. It happened again last night. What makes him do that?"
+    message = parse(spacy_nlp, sentence_matcher, text, "reverse_crying", 0.99)
+    assert message.get("intent")["name"] == "partner_cries_with_me"
 
 
 def test_a_rule_in_the_question_decides(
