@@ -156,8 +156,10 @@ class TurnReplies(OutputChannel):
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        # one response, one message (Rasa's splits at every blank line)
-        for part in split_text(text):
+        # a message per blank-line-separated part, as Rasa's other output channels
+        # send them: the same chat bubbles everywhere (none over 350 characters)
+        paragraphs = [p for p in (text or "").strip().split("\n\n") if p.strip()] or [""]
+        for part in (piece for paragraph in paragraphs for piece in split_text(paragraph)):
             self.calls.append(("sendMessage", {"chat_id": chat_id_of(recipient_id), "text": part}))
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:

@@ -111,7 +111,7 @@ def test_bot_challenge_is_honest(conversation) -> None:
 
 def test_partner_word_sticks_across_turns(conversation) -> None:
     conversation.say("my hubby cried when i broke up with him")
-    assert "your husband" in conversation.texts("are his tears real?")
+    assert "your husband" in conversation.texts("is he trying to manipulate me?")
 
 
 def test_a_stated_pronoun_beats_the_partner_word(conversation) -> None:
