@@ -314,7 +314,7 @@ def test_telegram_webhook_fuzz_and_no_user_names_in_logs(sqlite_bot: SQLiteBot):
     assert not failures, failures
     # afterwards a person is answered as usual
     fake.deliver(text_update(800_001, "my wife cries when I cry", {**person, "id": 800_001}))
-    assert "wife" in fake.replies(800_001)[0].params["text"]
+    assert "wife" in " ".join(c.params["text"] for c in fake.replies(800_001))
     assert name not in server.log_text()
 
 
@@ -360,7 +360,7 @@ def test_telegram_fuzz_of_random_shapes(sqlite_bot: SQLiteBot):
     assert set(statuses) <= {200, 400}, statuses
     assert server.proc.poll() is None
     fake.deliver(text_update(800_002, "my wife cries when I cry"))
-    assert "wife" in fake.replies(800_002)[0].params["text"]
+    assert "wife" in " ".join(c.params["text"] for c in fake.replies(800_002))
     assert "could not be handled" not in server.log_text()
 
 

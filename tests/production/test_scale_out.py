@@ -133,7 +133,8 @@ def turns(events: list[dict]) -> list[tuple[dict, list[str]]]:
             result.append((event, []))
             open_turn = True
         elif open_turn and event["event"] == "bot":
-            result[-1][1].append(event.get("text") or "")
+            # the REST channel sends each blank-line-separated part as a reply of its own
+            result[-1][1].extend((event.get("text") or "").strip().split("\n\n"))
         elif open_turn and event["event"] == "action" and event["name"] == "action_listen":
             assert result[-1][1], "a turn ended without a bot reply"
             open_turn = False

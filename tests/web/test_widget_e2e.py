@@ -57,7 +57,7 @@ def test_chat_quick_reply_and_reload_under_a_strict_csp(server: Served, page_for
     assert user_texts(page)[-1] == "They cry when I cry"
     expect(page.locator(".msg.user .sr-only").last).to_have_text(re.compile(r"^You, .+:\s*$"))
     # the five reasons are a list
-    expect(page.locator(".msg.bot").last.locator("ol > li")).to_have_count(5)
+    expect(page.locator(".msg.bot ol").last.locator("li")).to_have_count(5)
     expect(page.get_by_role("button", name="Empathy")).to_be_visible()
     session_id = page.evaluate(f"() => JSON.parse(localStorage.getItem('{KEY}')).sessionId")
     stored = json.loads(page.evaluate(f"() => localStorage.getItem('{KEY}')"))
