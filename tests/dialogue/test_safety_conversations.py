@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from bot.dialogue.safety_resources import Region, choose_region, helplines
+from bot.dialogue.safety_resources import Region, helplines
 
 pytestmark = pytest.mark.slow
 
@@ -55,15 +55,6 @@ ADVICE_RESPONSES = {"utter_tips_crying_with_me", "utter_breakup_advice"}
 
 
 # --- helpers -------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def region() -> Region:
-    """The region whose resources the bot names (endpoints.yml, BOT_SAFETY_REGION)."""
-    from bot.testing.agent import project_endpoints
-
-    nlg = project_endpoints().nlg
-    return choose_region((nlg.kwargs if nlg else {}).get("safety_region"))
 
 
 def text_of(replies: list[dict]) -> str:

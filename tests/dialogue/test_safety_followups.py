@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from bot.dialogue.safety_resources import Region, choose_region, helplines
+from bot.dialogue.safety_resources import Region, helplines
 
 if TYPE_CHECKING:
     from tests.conftest import Conversation
@@ -52,15 +52,6 @@ TAKING_BACK = re.compile(r"\btak(e|ing) (him|her|them) back\b", re.IGNORECASE)
 
 BREAKUP_STORY = "my boyfriend cried like crazy when we broke up last month"
 DEATH_THREAT = "he said he'll kill me if I leave"
-
-
-@pytest.fixture(scope="module")
-def region() -> Region:
-    """The region whose resources the bot names (endpoints.yml, BOT_SAFETY_REGION)."""
-    from bot.testing.agent import project_endpoints
-
-    nlg = project_endpoints().nlg
-    return choose_region((nlg.kwargs if nlg else {}).get("safety_region"))
 
 
 def text_of(replies: list[dict]) -> str:
