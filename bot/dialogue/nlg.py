@@ -51,6 +51,9 @@ from bot.partner_words import word_gender
 
 DEFAULT_PARTNER = "partner"
 ORDINAL = "ordinal"
+# only a message that picks from a list reads its number so ("he hit me for the 2nd
+# time" must not choose the second kind of safety answer)
+PICKING_INTENTS = frozenset({"choose_option", "ask_reason_detail"})
 # the words of ordinals are read by data/patterns.yml (entity ordinal): "1".."9" or "last"
 LAST = "last"
 PARTNER_SLOT = "partner"
@@ -132,7 +135,8 @@ class PartnerAwareNLG(TemplatedNaturalLanguageGenerator):
         **kwargs: Any,
     ) -> dict[str, Any] | None:
         slots = {**tracker.current_slot_values(), PRONOUN_SLOT: pronoun_in_effect(tracker.events)}
-        if ORDINAL in named_in(tracker):
+        intent = (tracker.latest_message.intent if tracker.latest_message else {}).get("name")
+        if intent in PICKING_INTENTS and ORDINAL in named_in(tracker):
             chosen = self.chosen_item(utter_action, slots.get(ORDINAL), tracker.slots.values())
             # a value named outright ("the second, the empathy one") beats the number
             slots = {**slots, **{k: v for k, v in chosen.items() if k not in named_in(tracker)}}

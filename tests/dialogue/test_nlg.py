@@ -262,3 +262,16 @@ def test_a_reason_named_outright_beats_the_number() -> None:
     events = [said, SlotSet("ordinal", "1"), SlotSet("reason", "love")]
     tracker = DialogueStateTracker.from_events("u", events, NUMBERED.slots)
     assert asyncio.run(nlg.generate("utter_detail", tracker, "rest"))["text"] == "about love"
+
+
+def test_a_number_in_a_message_that_picks_nothing_changes_no_answer() -> None:
+    from rasa.shared.core.events import SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    nlg = PartnerAwareNLG(domain=None)
+    nlg.responses = NUMBERED.responses
+    said = UserUttered(
+        "for the 1st time", {"name": "crisis"}, [{"entity": "ordinal", "value": "1"}]
+    )
+    tracker = DialogueStateTracker.from_events("u", [said, SlotSet("ordinal", "1")], NUMBERED.slots)
+    assert asyncio.run(nlg.generate("utter_detail", tracker, "rest"))["text"] == "which one?"
