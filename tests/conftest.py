@@ -83,6 +83,16 @@ class Conversation:
         """All reply texts of one turn, joined: what the user reads."""
         return "\n".join(m.get("text", "") for m in self.say(text))
 
+    def last_turn_actions(self) -> list[str]:
+        """The responses the bot gave to the latest message, in order."""
+        actions: list[str] = []
+        for event in reversed(self.tracker().events):
+            if event.type_name == "user":
+                break
+            if event.type_name == "bot":
+                actions.append(event.metadata.get("utter_action"))
+        return actions[::-1]
+
     def tracker(self):
         return self.loop.run_until_complete(self.agent.tracker_store.retrieve(self.sender))
 

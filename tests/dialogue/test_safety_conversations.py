@@ -65,17 +65,6 @@ def titles(replies: list[dict]) -> list[str]:
     return [b["title"] for r in replies for b in r.get("buttons") or []]
 
 
-def last_turn_actions(conversation) -> list[str]:
-    """The responses the bot gave to the latest message, in order."""
-    actions: list[str] = []
-    for event in reversed(conversation.tracker().events):
-        if event.type_name == "user":
-            break
-        if event.type_name == "bot":
-            actions.append(event.metadata.get("utter_action"))
-    return actions[::-1]
-
-
 def assert_names_resources(text: str, region: Region, kind: str | None = None) -> None:
     """The emergency number and the helplines of the region (for ``kind``) are named."""
     lowered = text.lower()
@@ -102,7 +91,7 @@ def assert_safety_answer_then_question(
     """The turn opens with the safety answer (one or more messages) and ends with
     "Are you safe right now?" and its three quick replies."""
     assert len(replies) >= 2, replies
-    actions = last_turn_actions(conversation)
+    actions = conversation.last_turn_actions()
     assert actions and actions[0] == SAFETY_RESPONSE, actions
     assert not ARTICLE_RESPONSES & set(actions), actions
     *answer, question = replies
@@ -119,7 +108,7 @@ def paragraphs(replies: list[dict]) -> list[str]:
 
 def start_with_danger(conversation, message: str = "my husband punched me last night") -> None:
     conversation.say(message)
-    assert last_turn_actions(conversation)[:1] == [SAFETY_RESPONSE], "no safety answer"
+    assert conversation.last_turn_actions()[:1] == [SAFETY_RESPONSE], "no safety answer"
 
 
 # --- 1. a dangerous first message of each kind -----------------------------------------
@@ -170,7 +159,7 @@ def assert_glad_safe(conversation, replies: list[dict], region: Region) -> None:
     assert region.emergency.lower() in text, text  # if that changes, call ...
     assert "Show me the numbers" in titles(replies) or "helpline" in text, replies
     assert "not safe" not in text
-    assert last_turn_actions(conversation)[:1] != [SAFETY_RESPONSE]
+    assert conversation.last_turn_actions()[:1] != [SAFETY_RESPONSE]
 
 
 @pytest.mark.parametrize("answer", ["I'm safe", "im ok now", "/inform_safe", "i'm safe for now"])
@@ -255,7 +244,7 @@ def test_crisis_mid_conversation_gets_the_safety_answer(
     conversation, region, opening: str, crisis: str, kind: str
 ) -> None:
     conversation.say(opening)
-    first = last_turn_actions(conversation)
+    first = conversation.last_turn_actions()
     assert ARTICLE_RESPONSES & set(first), first  # an ordinary answer first
     replies = conversation.say(crisis)
     assert_safety_answer_then_question(conversation, replies, region, kind)
@@ -271,7 +260,7 @@ def assert_advice_withheld(conversation, replies: list[dict], region: Region) ->
     lowered = text.lower()
     for advice in SAFE_RELATIONSHIP_ADVICE:
         assert advice not in lowered, (advice, text)
-    assert not ADVICE_RESPONSES & set(last_turn_actions(conversation))
+    assert not ADVICE_RESPONSES & set(conversation.last_turn_actions())
     # one line says why ...
     why = [
         line

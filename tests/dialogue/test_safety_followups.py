@@ -58,20 +58,9 @@ def text_of(replies: list[dict]) -> str:
     return "\n".join(r.get("text") or "" for r in replies)
 
 
-def last_turn_actions(conversation: Conversation) -> list[str]:
-    """The responses the bot gave to the latest message, in order."""
-    actions: list[str] = []
-    for event in reversed(conversation.tracker().events):
-        if event.type_name == "user":
-            break
-        if event.type_name == "bot":
-            actions.append(event.metadata.get("utter_action"))
-    return actions[::-1]
-
-
 def assert_safety_first(conversation: Conversation, replies: list[dict]) -> None:
     """The turn opens with the safety answer and ends with the safety question."""
-    actions = last_turn_actions(conversation)
+    actions = conversation.last_turn_actions()
     assert actions[:1] == [SAFETY_RESPONSE], actions
     assert ASK_SAFE in (replies[-1].get("text") or ""), replies
 
