@@ -16,6 +16,7 @@ from pathlib import Path
 from sklearn.metrics import f1_score
 
 from bot.paths import MODELS
+from bot.testing.agent import load_project_agent, project_endpoints
 from bot.testing.nlu_data import HELDOUT, load_styled
 
 
@@ -64,11 +65,12 @@ def main() -> None:
     parser.add_argument("--model", help="model archive (default: the latest in models/)")
     args = parser.parse_args()
 
-    from rasa.core.agent import Agent
     from rasa.model import get_latest_model
 
-    agent = Agent.load(args.model or get_latest_model(str(MODELS)))
     loop = asyncio.new_event_loop()
+    endpoints = project_endpoints()
+    endpoints.tracker_store = None  # in memory
+    agent = load_project_agent(args.model or get_latest_model(str(MODELS)), loop, endpoints)
     sources = {}
 
     def parse(text: str) -> dict:

@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import cProfile
 import itertools
-import logging
 import os
 import pstats
 import sys
@@ -181,12 +180,6 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     os.chdir(ROOT)
-    import rasa.utils.common
-    import rasa.utils.log_utils
-
-    rasa.utils.common.configure_logging_and_warnings(logging.INFO)
-    rasa.utils.log_utils.configure_structlog(logging.INFO)
-
     loop = asyncio.new_event_loop()
     agents = {
         f"{Path(model).name} [{runner}]": _load_agent(loop, model, args.endpoints_store, runner)

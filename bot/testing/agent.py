@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from pathlib import Path
 
@@ -16,6 +17,19 @@ def project_endpoints():
     return AvailableEndpoints.read_endpoints(str(ENDPOINTS))
 
 
+def log_as_rasa_run() -> None:
+    """Logging as ``rasa run`` sets it up (INFO, structlog at INFO) and no message text
+    in it: without this, structlog's default prints every parse with its text."""
+    import rasa.utils.common
+    import rasa.utils.log_utils
+
+    from bot.log_privacy import install
+
+    rasa.utils.common.configure_logging_and_warnings(logging.INFO)
+    rasa.utils.log_utils.configure_structlog(logging.INFO)
+    install()
+
+
 def load_project_agent(
     model: Path | str, loop: asyncio.AbstractEventLoop, endpoints, runner: type | None = None
 ):
@@ -26,6 +40,7 @@ def load_project_agent(
 
     from bot.speedups.graph_runner import SequentialGraphRunner, processor_runner
 
+    log_as_rasa_run()
     cwd = os.getcwd()
     os.chdir(ROOT)
     try:
