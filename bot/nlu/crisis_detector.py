@@ -67,11 +67,11 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from bot.nlu.intent_matcher import INTENT_SOURCE, set_certain_intent
+from bot.nlu.intent_matcher import INTENT_SOURCE, ORDINARY_SPANS, set_certain_intent
+from bot.nlu.patterns import CRISIS
 
 logger = logging.getLogger(__name__)
 
-CRISIS = "crisis"
 KINDS = (
     "self_harm",
     "partner_self_harm",
@@ -92,15 +92,32 @@ CLAUSE_BREAK = re.compile(
 )
 
 
+def _blanked(text: str, spans: list[tuple[int, int]]) -> str:
+    for start, end in spans:
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
+
+
 def pieces(message: Message, clauses: bool = False) -> list[str]:
     """The whole text, its sentences and, with ``clauses``, their clauses (lowercased,
-    in order, no repeats)."""
-    text = (message.get(TEXT) or "").lower().strip()
+    in order, no repeats).
+
+    The phrases that the crisis rules' exceptions name as ordinary (``unless`` in
+    data/patterns.yml, found by PatternIntentMatcher) are left out: an idiom the rules
+    know ("i'm scared he'll leave me") is no evidence of danger for the model either.
+    """
+    spans = message.get(ORDINARY_SPANS) or []
     doc = message.get(SPACY_DOCS[TEXT])
     if doc is not None and doc.has_annotation("SENT_START"):
-        sentences = [s.text.strip().lower() for s in doc.sents]
+        # the doc's text: the one the spans were found in
+        text = _blanked(doc.text, spans)
+        sentences = [text[s.start_char : s.end_char].strip().lower() for s in doc.sents]
+        text = text.lower().strip()
     else:
+        text = (message.get(TEXT) or "").lower().strip()
         sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text)]
+    text = re.sub(r"\s+", " ", text)
+    sentences = [re.sub(r"\s+", " ", s) for s in sentences]
     found = [text]
     for sentence in sentences:
         found.append(sentence)

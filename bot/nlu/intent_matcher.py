@@ -59,6 +59,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from spacy.tokens import Doc, Span
 
 from bot.nlu.patterns import (
+    CRISIS,
     IntentHit,
     MatchResult,
     PatternSet,
@@ -70,8 +71,9 @@ logger = logging.getLogger(__name__)
 
 INTENT_SOURCE = "intent_source"
 SENTENCES = "sentences"
+# where the crisis rules' exceptions matched (character spans), for CrisisDetector
+ORDINARY_SPANS = "ordinary_spans"
 RULES_FILE = "patterns.json"
-CRISIS = "crisis"
 # a sentence that starts with one of these, or ends with "?", asks something
 QUESTION_WORDS = frozenset(
     {"why", "what", "how", "is", "are", "am", "was", "should", "shall", "can", "could", "do"}
@@ -210,6 +212,7 @@ class PatternIntentMatcher(GraphComponent, EntityExtractorMixin):
             if self._patterns is None or doc is None:
                 continue
             result = self._patterns.match(doc)
+            message.set(ORDINARY_SPANS, result.ordinary_spans)
             sentences = read_sentences(self._patterns, doc) if has_sentences(doc) else []
             if len(sentences) > 1:
                 message.set(SENTENCES, [dict(s) for s in sentences], add_to_output=True)

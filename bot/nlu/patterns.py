@@ -48,6 +48,7 @@ Token = dict[str, Any]
 GAP = 3  # tokens a `~` may skip: keeps matches local to one phrase
 WHOLE = "$"  # matcher key suffix of whole-message patterns
 UNLESS = "!"  # matcher key suffix of a rule's exceptions
+CRISIS = "crisis"
 
 
 class PatternError(ValueError):
@@ -92,6 +93,9 @@ class EntityHit:
 class MatchResult:
     intent: IntentHit | None = None
     entities: list[EntityHit] = field(default_factory=list)
+    # character spans where an exception of a crisis rule matched: phrases known to be
+    # ordinary ("i'm scared he'll leave me", "she'll kill me if she finds out")
+    ordinary_spans: list[tuple[int, int]] = field(default_factory=list)
 
 
 def _token(item: str, sets: dict[str, list[str]]) -> Token:
@@ -276,6 +280,9 @@ class PatternSet:
         for key, start, end in matches:
             if key.endswith(UNLESS):
                 exceptions.setdefault(key[: -len(UNLESS)], []).append((start, end))
+                if self.rules[key[: -len(UNLESS)]].label == CRISIS:
+                    span = doc[start:end]
+                    result.ordinary_spans.append((span.start_char, span.end_char))
         for key, start, end in matches:
             if key.endswith(UNLESS):
                 continue

@@ -386,3 +386,19 @@ def test_danger_inside_a_topic_message_comes_first(
     for words in not_expected:
         assert words not in text, (words, text)
     assert conversation.tracker().get_slot("partner_unsafe") in (True, "true")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "i'm scared he'll leave me",
+        "i don't want to be around him anymore",
+        "my boyfriend doesn't want to live with me anymore",
+        "i want to end things",
+        "he gave away my stuff after we broke up",
+        "she'll kill me if she finds out i ate her cake",
+    ],
+)
+def test_ordinary_words_that_sound_alarming_get_no_safety_answer(conversation, message) -> None:
+    conversation.say(message)
+    assert SAFETY_RESPONSE not in conversation.last_turn_actions(), message

@@ -13,7 +13,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.crisis_detector import CrisisDetector, pieces
-from bot.nlu.intent_matcher import INTENT_SOURCE
+from bot.nlu.intent_matcher import INTENT_SOURCE, ORDINARY_SPANS
 from bot.nlu.spacy_pipeline import build
 
 DANGER = {
@@ -125,6 +125,26 @@ def test_pieces_are_the_whole_and_each_sentence(spacy_nlp) -> None:
     message = Message.build("He cried. Then he left!")
     spacy_nlp.process([message], spacy_nlp.provide())
     assert pieces(message) == ["he cried. then he left!", "he cried.", "then he left!"]
+
+
+def test_phrases_the_rules_call_ordinary_are_no_evidence(spacy_nlp, detector) -> None:
+    text = "Last week he hit me again. He cries when I cry."
+    danger = text.index("he hit me again")
+    message = Message.build(text)
+    message.set(ORDINARY_SPANS, [(danger, danger + len("he hit me again"))])
+    spacy_nlp.process([message], spacy_nlp.provide())
+    assert pieces(message) == [
+        "last week . he cries when i cry.",
+        "last week .",
+        "he cries when i cry.",
+    ]
+    message.set("intent", {"name": "partner_cries_with_me", "confidence": 0.7})
+    message.set("intent_ranking", [{"name": "partner_cries_with_me", "confidence": 0.7}])
+    detector.process([message])
+    assert message.get("intent")["name"] == "partner_cries_with_me"
+    assert (
+        decide(spacy_nlp, detector, text, "partner_cries_with_me").get("intent")["name"] == "crisis"
+    )
 
 
 def test_without_trained_models_only_rules_decide(spacy_nlp, tmp_path: Path) -> None:
