@@ -60,13 +60,30 @@ class _Adam:
         self.second = np.zeros_like(weights)
 
     def step(self, gradient: np.ndarray, t: int, rows: np.ndarray | None = None) -> None:
+        """One Adam step; ``gradient`` is overwritten.
+
+        In place on the gathered rows, with as few temporary arrays as the update
+        allows: the rows of a batch's features are most of the work of training.
+        """
         beta1, beta2 = ADAM_BETAS
         where = slice(None) if rows is None else rows
-        first = beta1 * self.first[where] + (1 - beta1) * gradient
-        second = beta2 * self.second[where] + (1 - beta2) * gradient * gradient
-        self.first[where], self.second[where] = first, second
-        step = first / (1 - beta1**t) / (np.sqrt(second / (1 - beta2**t)) + ADAM_EPSILON)
-        self.weights[where] -= self.learning_rate * step
+        first = self.first[where]  # a copy when rows are given, a view otherwise
+        first *= beta1
+        first += (1 - beta1) * gradient
+        second = self.second[where]
+        second *= beta2
+        np.multiply(gradient, gradient, out=gradient)
+        gradient *= 1 - beta2
+        second += gradient
+        if rows is not None:
+            self.first[rows], self.second[rows] = first, second
+        # the step, in the gradient's memory: first / (sqrt(second) + epsilon), corrected
+        np.multiply(second, 1 / (1 - beta2**t), out=gradient)
+        np.sqrt(gradient, out=gradient)
+        gradient += ADAM_EPSILON
+        np.divide(first, gradient, out=gradient)
+        gradient *= self.learning_rate / (1 - beta1**t)
+        self.weights[where] -= gradient
 
 
 def train(
