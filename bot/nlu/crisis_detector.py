@@ -92,10 +92,25 @@ CLAUSE_BREAK = re.compile(
 )
 
 
+BLANK = "\x00"  # stands for the characters of a phrase left out
+# a piece that lost a phrase keeps its place only with this many words left: what
+# remains of "my son cries when i cry." is "my .", which means nothing
+MIN_WORDS_LEFT = 3
+
+
 def _blanked(text: str, spans: list[tuple[int, int]]) -> str:
     for start, end in spans:
-        text = text[:start] + " " * (end - start) + text[end:]
+        text = text[:start] + BLANK * (end - start) + text[end:]
     return text
+
+
+def _kept(piece: str) -> str | None:
+    if BLANK in piece:
+        piece = piece.replace(BLANK, " ")
+        if len(re.findall(r"\w+", piece)) < MIN_WORDS_LEFT:
+            return None
+    piece = re.sub(r"\s+", " ", piece).strip()
+    return piece if len(piece) > 2 else None
 
 
 def pieces(message: Message, clauses: bool = False) -> list[str]:
@@ -110,21 +125,19 @@ def pieces(message: Message, clauses: bool = False) -> list[str]:
     doc = message.get(SPACY_DOCS[TEXT])
     if doc is not None and doc.has_annotation("SENT_START"):
         # the doc's text: the one the spans were found in
-        text = _blanked(doc.text, spans)
-        sentences = [text[s.start_char : s.end_char].strip().lower() for s in doc.sents]
-        text = text.lower().strip()
+        text = _blanked(doc.text, spans).lower()
+        sentences = [text[s.start_char : s.end_char] for s in doc.sents]
     else:
-        text = (message.get(TEXT) or "").lower().strip()
-        sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text)]
-    text = re.sub(r"\s+", " ", text)
-    sentences = [re.sub(r"\s+", " ", s) for s in sentences]
+        text = (message.get(TEXT) or "").lower()
+        sentences = re.split(r"(?<=[.!?])\s+|\n+", text)
     found = [text]
     for sentence in sentences:
         found.append(sentence)
         if clauses:
-            found += [c.strip() for c in CLAUSE_BREAK.split(f" {sentence} ")]
+            found += CLAUSE_BREAK.split(f" {sentence} ")
+    kept = (_kept(p) for p in found)
     seen: set[str] = set()
-    return [p for p in found if len(p) > 2 and not (p in seen or seen.add(p))]
+    return [p for p in kept if p and not (p in seen or seen.add(p))]
 
 
 def _vectoriser() -> FeatureUnion:

@@ -133,11 +133,8 @@ def test_phrases_the_rules_call_ordinary_are_no_evidence(spacy_nlp, detector) ->
     message = Message.build(text)
     message.set(ORDINARY_SPANS, [(danger, danger + len("he hit me again"))])
     spacy_nlp.process([message], spacy_nlp.provide())
-    assert pieces(message) == [
-        "last week . he cries when i cry.",
-        "last week .",
-        "he cries when i cry.",
-    ]
+    # what is left of the first sentence is too little to be read
+    assert pieces(message) == ["last week . he cries when i cry.", "he cries when i cry."]
     message.set("intent", {"name": "partner_cries_with_me", "confidence": 0.7})
     message.set("intent_ranking", [{"name": "partner_cries_with_me", "confidence": 0.7}])
     detector.process([message])
