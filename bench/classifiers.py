@@ -225,7 +225,7 @@ def report(rows: list[dict[str, Any]], seeds: list[int]) -> str:
         "scored by `bench.heldout --messages tests/devset/nlu.yml`: the intent the bot acts "
         f"on, after the rules and the fallback ({styles} of the messages by style).",
         "",
-        "(a) as in config.yml (256 hidden units, 30 epochs); (b) Rasa's defaults, its "
+        "(a) as in config.yml (its hidden units and passes); (b) Rasa's defaults, its "
         "`random_state` set to the seed (lbfgs is deterministic, so the seed changes "
         "nothing); (c) bot/nlu/sklearn_mlp_classifier.py with its defaults "
         "(one hidden layer of 256, scikit-learn's Adam settings, binary features as (a)). "
