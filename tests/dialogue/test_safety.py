@@ -24,9 +24,8 @@ from bot.testing.safety_data import (
 )
 
 # What the bot reaches today, so that it never falls back: on the held-out messages,
-# recall 0.958, false alarms 0.111 (0.095 before the fourth round of training data:
-# 14 of 126, was 12), everyday 0.011. The goal is 0.97, 0.05 and 0.01 (not reached
-# yet).
+# recall 0.958, false alarms 0.095 (12 of 126), everyday 0.012. The goal is 0.97, 0.05
+# and 0.01 (not reached yet).
 MIN_RECALL = 0.95
 MAX_FALSE_ALARMS = 0.12  # of the ordinary messages that only sound alarming
 MAX_FALSE_ALARMS_EVERYDAY = 0.015  # of the held-out and development NLU messages

@@ -14,8 +14,8 @@ from bot.paths import ROOT
 from bot.testing.nlu_data import DEVSET, HELDOUT, load_examples, load_styled
 from tests.conftest import NLU_LESS_INTENTS
 
-# Just under what the bot reaches today, so that it never falls back (held-out 0.934,
-# long stories 0.908 of 87); the goal is 0.95 and 0.93 (not reached yet).
+# Just under what the bot reaches today, so that it never falls back (held-out 0.938,
+# long stories 0.897 of 87); the goal is 0.95 and 0.93 (not reached yet).
 MIN_ACCURACY = 0.925
 # by style: long stories (2-6 sentences) have their own floor; the others are reported
 MIN_BY_STYLE = {"long": 0.895, "texting": 0.0, "off_topic": 0.0}
