@@ -279,8 +279,9 @@ class PatternSet:
         exceptions: dict[str, list[tuple[int, int]]] = {}
         for key, start, end in matches:
             if key.endswith(UNLESS):
-                exceptions.setdefault(key[: -len(UNLESS)], []).append((start, end))
-                if self.rules[key[: -len(UNLESS)]].label == CRISIS:
+                ruled = key[: -len(UNLESS)]
+                exceptions.setdefault(ruled, []).append((start, end))
+                if self.rules[ruled].label == CRISIS:
                     span = doc[start:end]
                     result.ordinary_spans.append((span.start_char, span.end_char))
         for key, start, end in matches:
