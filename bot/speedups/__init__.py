@@ -8,6 +8,8 @@ Each part is removable on its own, and each is measured against Rasa's own code
   one replay of the conversation (named in ``config.yml``);
 - ``sentence_featurizer``: Rasa's CountVectorsFeaturizer, sentence features only
   (named in ``config.yml``);
+- ``fingerprints``: training messages' fingerprints (the training cache's keys)
+  hashing each token list in one pass;
 - ``tracker_cache``: the SQL tracker store's memory of the trackers it saved
   (``cache_size: 0`` in the endpoints turns it off);
 - and, in :func:`install`, TensorFlow started without its optional jax import.
@@ -42,6 +44,8 @@ def install() -> None:
     # which TensorFlow catches. Only effective before TensorFlow is imported.
     sys.modules.setdefault("jax", None)  # type: ignore[arg-type]
 
+    from bot.speedups.fingerprints import use_fast_fingerprints
     from bot.speedups.graph_runner import use_sequential_runner
 
     use_sequential_runner()
+    use_fast_fingerprints()
