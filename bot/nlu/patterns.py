@@ -14,6 +14,7 @@ one space-separated item per token; the matcher runs on the lowercased spaCy doc
 ``~``              a gap of up to three tokens
 ``{...}``          a raw spaCy token pattern in JSON, e.g. ``{"LOWER": "i"}``
 ``^ ... $``        the whole message must match (trailing punctuation aside)
+``- *name``        a YAML alias of another rule's pattern list: those patterns too
 =================  ========================================================
 
 Raw spaCy patterns (a list of token dicts) are accepted in place of a string. Every
@@ -151,12 +152,25 @@ def _is_whole(pattern: str | list[Token]) -> bool:
     return isinstance(pattern, str) and pattern.startswith("^") and pattern.endswith("$")
 
 
+def _included(patterns: list[Any]) -> list[str | list[Token]]:
+    """The patterns with each aliased list of patterns (a list of strings) inlined;
+    a raw spaCy pattern is a list of token dicts and stays one pattern."""
+    flat: list[str | list[Token]] = []
+    for pattern in patterns:
+        if isinstance(pattern, list) and all(isinstance(p, str) for p in pattern):
+            flat.extend(pattern)
+        else:
+            flat.append(pattern)
+    return flat
+
+
 def _compile_all(
     patterns: list[str | list[Token]], sets: dict[str, list[str]]
 ) -> dict[str, tuple[tuple[Token, ...], ...]]:
     """Compile a rule's patterns, split into free ones and whole-message ones."""
     if not patterns:
         raise PatternError("a rule needs at least one pattern")
+    patterns = _included(patterns)
     free = [compile_pattern(p, sets) for p in patterns if not _is_whole(p)]
     whole = [compile_pattern(p[1:-1], sets) for p in patterns if _is_whole(p)]  # type: ignore[index]
     return {"patterns": tuple(free), "whole_patterns": tuple(whole)}
@@ -166,7 +180,7 @@ def _rule_parts(rule: dict[str, Any], sets: dict[str, list[str]]) -> dict[str, A
     """A rule's patterns, exceptions and examples, compiled."""
     return {
         **_compile_all(rule.get("patterns"), sets),
-        "unless": tuple(compile_pattern(p, sets) for p in rule.get("unless") or ()),
+        "unless": tuple(compile_pattern(p, sets) for p in _included(rule.get("unless") or [])),
         "examples": tuple(rule.get("examples") or ()),
         "not_examples": tuple(rule.get("not_examples") or ()),
     }
