@@ -59,6 +59,7 @@ from rasa.shared.nlu.constants import (
     INTENT_RANKING_KEY,
     METADATA,
     METADATA_INTENT,
+    PREDICTED_CONFIDENCE_KEY,
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
@@ -178,6 +179,13 @@ class CrisisDetector(GraphComponent, EntityExtractorMixin):
             # also train on each sentence of the ordinary examples, as ordinary: on
             # the development messages, far fewer everyday messages taken for a crisis
             "sentence_negatives": True,
+            # a crisis example of several sentences teaches its most dangerous sentence
+            # as the crisis, not the whole story: a first model picks that sentence,
+            # the story's sentences it scores below 0.5 become ordinary ones, and a
+            # second model is trained on that. At run time the most dangerous piece
+            # decides, so "we broke up at a coffee shop" of a crisis story is not
+            # learnt as danger
+            "witness_sentences": False,
             # inverse regularisation strength of both logistic regressions
             "C": 1.0,
             "random_seed": 0,
@@ -244,6 +252,9 @@ class CrisisDetector(GraphComponent, EntityExtractorMixin):
                         labels += [False] * len(sentences)
             self.crisis_model = Pipeline([("features", _vectoriser()), ("lr", self._regression())])
             self.crisis_model.fit(pieces_of, labels)
+            if self.component_config["witness_sentences"]:
+                pieces_of, labels = self._with_witnesses(examples, is_crisis, pieces_of, labels)
+                self.crisis_model.fit(pieces_of, labels)
 
         kinds = [(t, self._kind_of(m)) for t, m in zip(texts, examples, strict=True)]
         kinds = [(t, k) for t, k in kinds if k is not None]
@@ -264,6 +275,29 @@ class CrisisDetector(GraphComponent, EntityExtractorMixin):
         ):
             pickle.dump({"crisis": self.crisis_model, "kind": self.kind_model}, file)
         return self._resource
+
+    def _with_witnesses(
+        self,
+        examples: list[Message],
+        is_crisis: list[bool],
+        pieces_of: list[str],
+        labels: list[bool],
+    ) -> tuple[list[str], list[bool]]:
+        """The training pieces with each crisis story replaced by its most dangerous
+        sentence (by the first model), its clearly ordinary sentences as ordinary."""
+        crisis_column = list(self.crisis_model.classes_).index(True)
+        stories = {}
+        for message, crisis in zip(examples, is_crisis, strict=True):
+            sentences = pieces(message)[1:]
+            if crisis and len(sentences) > 1:
+                stories[message.get(TEXT).lower()] = sentences
+        kept = [(p, c) for p, c in zip(pieces_of, labels, strict=True) if p not in stories]
+        for sentences in stories.values():
+            scores = self.crisis_model.predict_proba(sentences)[:, crisis_column]
+            best = int(np.argmax(scores))
+            kept.append((sentences[best], True))
+            kept += [(s, False) for i, s in enumerate(sentences) if i != best and scores[i] < 0.5]
+        return [p for p, _ in kept], [c for _, c in kept]
 
     @staticmethod
     def _kind_of(message: Message) -> str | None:
@@ -345,12 +379,24 @@ class CrisisDetector(GraphComponent, EntityExtractorMixin):
         return str(self.kind_model.predict([text.lower()])[0])
 
     def _take_next_intent(self, message: Message, probability: float) -> None:
-        """The classifier said crisis, but no piece of the message reads as one."""
+        """The classifier said crisis, but no piece of the message reads as one.
+
+        The other intents' confidences are renormalised to what they are given that
+        the message is not a crisis: left as they were, the runner-up of an ordinary
+        story the classifier half took for danger ("she cried to get me back", 0.4
+        against crisis 0.6) would fall under FallbackClassifier's threshold.
+        """
         ranking = [
-            r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != CRISIS
+            dict(r)
+            for r in message.get(INTENT_RANKING_KEY) or []
+            if r.get(INTENT_NAME_KEY) != CRISIS
         ]
         if not ranking:
             return
+        rest = sum(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0 for r in ranking)
+        if rest > 0:
+            for r in ranking:
+                r[PREDICTED_CONFIDENCE_KEY] = (r.get(PREDICTED_CONFIDENCE_KEY) or 0.0) / rest
         message.set(INTENT, ranking[0], add_to_output=True)
         message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         source = dict(message.get(INTENT_SOURCE) or {})

@@ -102,13 +102,22 @@ def test_an_ordinary_message_stays_ordinary(spacy_nlp, detector) -> None:
 
 def test_the_classifiers_crisis_is_not_kept_alone(spacy_nlp, detector) -> None:
     message = Message.build("hello there")
-    ranking = [{"name": "crisis", "confidence": 0.6}, {"name": "greet", "confidence": 0.4}]
+    ranking = [
+        {"name": "crisis", "confidence": 0.6},
+        {"name": "greet", "confidence": 0.3},
+        {"name": "thank", "confidence": 0.1},
+    ]
     message.set("intent", ranking[0])
     message.set("intent_ranking", ranking)
     spacy_nlp.process([message], spacy_nlp.provide())
     detector.process([message])
     assert message.get("intent")["name"] == "greet"
     assert "crisis_not_kept" in message.get(INTENT_SOURCE)
+    # what the classifier thinks once danger is ruled out, not a runner-up's low score
+    # that FallbackClassifier would refuse
+    confidences = [r["confidence"] for r in message.get("intent_ranking")]
+    assert confidences == pytest.approx([0.75, 0.25])
+    assert message.get("intent")["confidence"] == pytest.approx(0.75)
 
 
 def test_a_crisis_rule_names_the_kind(spacy_nlp, detector) -> None:
@@ -150,3 +159,37 @@ def test_without_trained_models_only_rules_decide(spacy_nlp, tmp_path: Path) -> 
     loaded = CrisisDetector.load(config, model_storage, resource, context)
     message = decide(spacy_nlp, loaded, "he hit me again", "greet")
     assert message.get("intent")["name"] == "greet"
+
+
+# crisis stories whose first sentence is an ordinary one about a breakup
+STORIES = [
+    "we broke up at the coffee shop last week. he hit me again",
+    "we broke up at the coffee shop on friday. i want to die",
+    "we broke up at the coffee shop in june. she punched me in the face",
+]
+
+
+def story_sentence_score(spacy_nlp: SpacyNLP, tmp_path: Path, witnesses: bool) -> float:
+    data = training_data(spacy_nlp)
+    stories = [
+        Message.build(t, "crisis", metadata={"intent": {"crisis_kind": "violence"}})
+        for t in STORIES * 4
+    ]
+    story_data = TrainingData(stories)
+    spacy_nlp.process_training_data(story_data, spacy_nlp.provide())
+    data = data.merge(story_data)
+    config = {**CrisisDetector.get_default_config(), "witness_sentences": witnesses}
+    (tmp_path / str(witnesses)).mkdir()
+    model_storage, resource, context = storage(tmp_path / str(witnesses))
+    detector = CrisisDetector.create(config, model_storage, resource, context)
+    detector.train(data)
+    column = list(detector.crisis_model.classes_).index(True)
+    return detector.crisis_model.predict_proba(["we broke up at the coffee shop"])[0, column]
+
+
+def test_a_crisis_story_teaches_its_dangerous_sentence_not_its_ordinary_one(
+    spacy_nlp, tmp_path: Path
+) -> None:
+    plain = story_sentence_score(spacy_nlp, tmp_path, witnesses=False)
+    witnessed = story_sentence_score(spacy_nlp, tmp_path, witnesses=True)
+    assert witnessed < 0.5 < plain, (plain, witnessed)
