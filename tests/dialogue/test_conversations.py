@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 pytestmark = pytest.mark.slow
 
@@ -137,3 +140,36 @@ def test_other_peoples_pronouns_are_not_the_partners(conversation) -> None:
 def test_ex_and_colloquial_words_are_said_back(conversation) -> None:
     assert "your ex-wife" in conversation.texts("my ex-wife cried when we broke up")
     assert "your girl" in conversation.texts("my girl cries every time i cry")
+
+
+ADVICE = {
+    "manipulation": "utter_manipulation_advice",
+    "breakup": "utter_breakup_advice",
+    "crying_with_me": "utter_tips_crying_with_me",
+}
+ADVICE_CONVERSATIONS = yaml.safe_load(
+    (Path(__file__).parent / "advice_conversations.yml").read_text()
+)
+# Just under what the bot reaches today (24 of 27: two manipulation stories that also
+# tell a breakup get the breakup advice, one story gets no advice); the goal is all.
+MIN_ADVICE_SHARE = 0.85
+
+
+def test_advice_asked_after_a_story_is_that_topics_advice(agent, event_loop_session) -> None:
+    from tests.conftest import Conversation
+
+    wrong, missed = [], []
+    for topic, conversations in ADVICE_CONVERSATIONS.items():
+        for messages in conversations:
+            conversation = Conversation(agent, event_loop_session)
+            for message in messages:
+                conversation.say(message)
+            given = {a for a in conversation.last_turn_actions() if a in ADVICE.values()}
+            if given - {ADVICE[topic]}:
+                wrong.append((topic, messages[-1], given))
+            elif not given:
+                missed.append((topic, messages[-1], conversation.last_turn_actions()))
+    total = sum(len(c) for c in ADVICE_CONVERSATIONS.values())
+    share = 1 - (len(wrong) + len(missed)) / total
+    print(f"topic's advice given in {share:.0%} of {total}; another topic's: {len(wrong)}")
+    assert share >= MIN_ADVICE_SHARE, f"another topic's advice: {wrong}; none: {missed}"
