@@ -254,8 +254,8 @@ class CrisisDetector(GraphComponent, EntityExtractorMixin):
             self.crisis_model.fit(pieces_of, labels)
             if self.component_config["witness_sentences"]:
                 pieces_of, labels = self._with_witnesses(examples, is_crisis, pieces_of, labels)
-                # the first model's features, and its weights as the starting point: a
-                # third of the time of a second fit from nothing
+                # the first model's features, and its weights as the starting point,
+                # so the refit needs few iterations of the solver
                 features, regression = self.crisis_model.named_steps.values()
                 regression.set_params(warm_start=True)
                 regression.fit(features.transform(pieces_of), labels)
