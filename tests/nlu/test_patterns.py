@@ -6,6 +6,7 @@ import pytest
 import spacy
 from rasa.shared.nlu.training_data.loading import load_data
 from spacy.language import Language
+from spacy.tokens import Doc
 
 from bot.nlu.intent_matcher import PatternIntentMatcher, read_sentences
 from bot.nlu.patterns import PatternError, PatternSet, compile_pattern, read_pattern_file
@@ -160,9 +161,9 @@ def test_common_words_are_not_taken_for_a_partner(nlp: Language) -> None:
 MAX_OVERRULED_SHARE = 0.02
 
 
-def decided_by_rules(nlp: Language, text: str) -> str | None:
-    """The intent the rules decide for ``text``, as PatternIntentMatcher reads it."""
-    doc = nlp(text.lower())
+def decided_by_rules(doc: Doc) -> str | None:
+    """The intent the rules decide for a lowercased message, as PatternIntentMatcher
+    reads it."""
     result = RULES.match(doc)
     sentences = read_sentences(RULES, doc)
     if len(sentences) > 1:
@@ -176,10 +177,12 @@ def decided_by_rules(nlp: Language, text: str) -> str | None:
 def overruled(nlp: Language) -> set[tuple[str, str, str]]:
     """(labelled intent, rule's intent, text) of every training example a rule relabels."""
     examples = load_data(str(ROOT / "data/nlu.yml")).intent_examples
+    # nlp.pipe: the ~10,000 examples in batches, several times quicker than one by one
+    docs = nlp.pipe(m.get("text").lower() for m in examples)
     return {
         (m.get("intent"), intent, m.get("text"))
-        for m in examples
-        if (intent := decided_by_rules(nlp, m.get("text"))) and intent != m.get("intent")
+        for m, doc in zip(examples, docs, strict=True)
+        if (intent := decided_by_rules(doc)) and intent != m.get("intent")
     }
 
 
