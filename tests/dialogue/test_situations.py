@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.slow
 
 # Words that only one response says (domain.yml).
-OTHER_CRYING = "someone else's tears than a partner's"  # utter_other_crying
+OTHER_CRYING = "these tears aren't a partner's"  # utter_other_crying
 FIVE_REASONS = "five plausible reasons"  # utter_reasons_crying_with_me
 REVERSE = "not the other way round"  # utter_reverse_crying
 CRIES_OFTEN = "cries often, not only when you do"  # utter_partner_cries_often
