@@ -34,12 +34,14 @@ def load_project_agent(
     model: Path | str, loop: asyncio.AbstractEventLoop, endpoints, runner: type | None = None
 ):
     """An agent for ``model`` with ``endpoints`` (custom NLG, tracker store), from the
-    project root; its graph runs in ``runner``, by default the server's
-    (bot/speedups/graph_runner.py)."""
+    project root, with the server's speed-ups (``bot.speedups.install``); its graph
+    runs in ``runner``, by default the server's (bot/speedups/graph_runner.py)."""
     from rasa.core.agent import load_agent
 
+    from bot.speedups import install as install_speedups
     from bot.speedups.graph_runner import SequentialGraphRunner, processor_runner
 
+    install_speedups()
     log_as_rasa_run()
     cwd = os.getcwd()
     os.chdir(ROOT)
