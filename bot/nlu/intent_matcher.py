@@ -91,12 +91,16 @@ def has_sentences(doc: Doc) -> bool:
     return doc.has_annotation("SENT_START")
 
 
-def read_sentences(patterns: PatternSet, doc: Doc) -> list[dict[str, Any]]:
-    """Each sentence's span, whether it asks something and the intent rule it matches."""
+def read_sentences(
+    patterns: PatternSet, doc: Doc, found: list[tuple[str, int, int]] | None = None
+) -> list[dict[str, Any]]:
+    """Each sentence's span, whether it asks something and the intent rule it matches
+    (from ``found``, the matches of the whole ``doc``, when given)."""
+    found = patterns.find(doc) if found is None else found
     read = []
     for sentence in doc.sents:
         # whole-message rules ("^why$") are for short follow-ups, not a story's question
-        hit = patterns.match(sentence.as_doc(), whole=False).intent
+        hit = patterns.match(doc, within=sentence, found=found).intent
         read.append(
             {
                 "start": sentence.start_char,
@@ -211,9 +215,10 @@ class PatternIntentMatcher(GraphComponent, EntityExtractorMixin):
             doc = message.get(SPACY_DOCS[TEXT])
             if self._patterns is None or doc is None:
                 continue
-            result = self._patterns.match(doc)
+            found = self._patterns.find(doc)
+            result = self._patterns.match(doc, found=found)
             message.set(ORDINARY_SPANS, result.ordinary_spans)
-            sentences = read_sentences(self._patterns, doc) if has_sentences(doc) else []
+            sentences = read_sentences(self._patterns, doc, found) if has_sentences(doc) else []
             if len(sentences) > 1:
                 message.set(SENTENCES, [dict(s) for s in sentences], add_to_output=True)
                 result, story_only = self._asked(result, sentences)

@@ -40,7 +40,7 @@ from typing import Any
 
 import rasa.shared.utils.io
 from spacy.matcher import Matcher
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
 from bot.nlu.pronouns import PronounRules
@@ -269,11 +269,27 @@ class PatternSet:
             self._matcher, self._vocab = matcher, vocab
         return self._matcher
 
-    def match(self, doc: Doc, whole: bool = True) -> MatchResult:
+    def find(self, doc: Doc) -> list[tuple[str, int, int]]:
+        """Every pattern's matches in ``doc``: (rule key, start token, end token)."""
+        return [
+            (doc.vocab.strings[i], start, end)
+            for i, start, end in self._matcher_for(doc.vocab)(doc)
+        ]
+
+    def match(
+        self,
+        doc: Doc,
+        whole: bool = True,
+        within: Span | None = None,
+        found: list[tuple[str, int, int]] | None = None,
+    ) -> MatchResult:
         """The winning intent rule (if any) and every entity found in ``doc``.
 
-        ``whole=False`` leaves out the whole-message patterns (``^ ... $``): for one
-        sentence of a longer message.
+        ``within`` (a sentence of ``doc``) reads only that span, as if it were a
+        message of its own but without the whole-message patterns (``^ ... $``), and
+        finds its intent rule only. ``found`` is what :meth:`find` gave for ``doc``, so
+        that a message's sentences are read from one run of the matcher: a match lies
+        in a sentence exactly when the sentence alone would match it.
 
         Intent ties are broken by priority, then by the longest span, then by the
         order of the file, so a crisis rule wins over anything else it overlaps.
@@ -286,16 +302,16 @@ class PatternSet:
         last = len(doc)
         while last > 0 and doc[last - 1].is_punct:
             last -= 1
-        matches = [
-            (doc.vocab.strings[i], start, end)
-            for i, start, end in self._matcher_for(doc.vocab)(doc)
-        ]
+        matches = self.find(doc) if found is None else found
+        if within is not None:
+            whole = False
+            matches = [m for m in matches if within.start <= m[1] and m[2] <= within.end]
         exceptions: dict[str, list[tuple[int, int]]] = {}
         for key, start, end in matches:
             if key.endswith(UNLESS):
                 ruled = key[: -len(UNLESS)]
                 exceptions.setdefault(ruled, []).append((start, end))
-                if self.rules[ruled].label == CRISIS:
+                if self.rules[ruled].label == CRISIS and within is None:
                     span = doc[start:end]
                     result.ordinary_spans.append((span.start_char, span.end_char))
         for key, start, end in matches:
@@ -313,7 +329,7 @@ class PatternSet:
                 if best is None or rank > best:
                     best = rank
                     result.intent = IntentHit(rule.label, rule.key.split(":", 1)[1], start, end)
-            else:
+            elif within is None:
                 span = doc[start:end]
                 key = (rule.label, span.start_char, span.end_char)
                 if key not in seen_entities:
@@ -328,7 +344,7 @@ class PatternSet:
                             span.text,
                         )
                     )
-        if self.pronouns:
+        if self.pronouns and within is None:
             result.entities = self.pronouns.keep(doc, result.entities)
         result.entities = _longest_per_entity(result.entities)
         return result

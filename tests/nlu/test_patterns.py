@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import spacy
 from rasa.shared.nlu.training_data.loading import load_data
+from rasa.shared.nlu.training_data.message import Message
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -164,8 +165,9 @@ MAX_OVERRULED_SHARE = 0.02
 def decided_by_rules(doc: Doc) -> str | None:
     """The intent the rules decide for a lowercased message, as PatternIntentMatcher
     reads it."""
-    result = RULES.match(doc)
-    sentences = read_sentences(RULES, doc)
+    found = RULES.find(doc)
+    result = RULES.match(doc, found=found)
+    sentences = read_sentences(RULES, doc, found)
     if len(sentences) > 1:
         result, story_only = PatternIntentMatcher._asked(result, sentences)
         if story_only:  # the classifier reads a question no rule names
@@ -174,9 +176,14 @@ def decided_by_rules(doc: Doc) -> str | None:
 
 
 @pytest.fixture(scope="module")
-def overruled(nlp: Language) -> set[tuple[str, str, str]]:
+def training_examples() -> list[Message]:
+    return load_data(str(ROOT / "data/nlu.yml")).intent_examples
+
+
+@pytest.fixture(scope="module")
+def overruled(nlp: Language, training_examples: list[Message]) -> set[tuple[str, str, str]]:
     """(labelled intent, rule's intent, text) of every training example a rule relabels."""
-    examples = load_data(str(ROOT / "data/nlu.yml")).intent_examples
+    examples = training_examples
     # nlp.pipe: the ~10,000 examples in batches, several times quicker than one by one
     docs = nlp.pipe(m.get("text").lower() for m in examples)
     return {
@@ -191,11 +198,34 @@ def test_crisis_rules_fire_on_no_training_example_of_another_intent(overruled) -
     assert not [o for o in overruled if o[1] == "crisis"]
 
 
-def test_rules_overrule_no_other_training_example(overruled) -> None:
+def test_rules_overrule_no_other_training_example(overruled, training_examples) -> None:
     # crisis examples that a topic rule reads as the topic are the crisis detector's
     # to find (bot/nlu/crisis_detector.py; measured by tests/dialogue/test_safety.py)
     relabelled = sorted(o for o in overruled if o[0] != "crisis")
-    others = [m for m in load_data(str(ROOT / "data/nlu.yml")).intent_examples]
-    share = len(relabelled) / sum(m.get("intent") != "crisis" for m in others)
+    share = len(relabelled) / sum(m.get("intent") != "crisis" for m in training_examples)
     print(f"rules relabel {len(relabelled)} training examples ({share:.1%})")
     assert share <= MAX_OVERRULED_SHARE, "\n".join(map(str, relabelled))
+
+
+def test_a_sentence_read_inside_its_message_reads_as_on_its_own(
+    nlp: Language, training_examples: list[Message]
+) -> None:
+    # the matcher runs once per message; each sentence takes the matches inside it
+    stories = [
+        m.get("text").lower()
+        for m in training_examples
+        if m.get("text").count(". ") + m.get("text").count("? ") >= 1
+    ][::4]  # a quarter is enough to cover every kind of sentence, in a few seconds
+    assert len(stories) > 200
+    differ = []
+    ruled = 0
+    for doc in nlp.pipe(stories):
+        found = RULES.find(doc)
+        for sentence in doc.sents:
+            alone = RULES.match(sentence.as_doc(), whole=False).intent
+            inside = RULES.match(doc, within=sentence, found=found).intent
+            ruled += alone is not None
+            if (alone and (alone.intent, alone.rule)) != (inside and (inside.intent, inside.rule)):
+                differ.append((sentence.text, alone, inside))
+    assert ruled > 100  # the comparison covers sentences that rules decide
+    assert not differ, differ[:5]
