@@ -10,6 +10,10 @@ Each part is removable on its own, and each is measured against Rasa's own code
   (named in ``config.yml``);
 - ``fingerprints``: training messages' fingerprints (the training cache's keys)
   hashing each token list in one pass;
+- ``crisis_scoring``: the crisis detector's sentence scores without scikit-learn's
+  per-call machinery;
+- ``empty_domain``: ``Domain.is_empty`` (asked for every message) without building an
+  empty domain each time;
 - ``tracker_cache``: the SQL tracker store's memory of the trackers it saved
   (``cache_size: 0`` in the endpoints turns it off);
 - and, in :func:`install`, TensorFlow started without its optional jax import.
@@ -44,8 +48,12 @@ def install() -> None:
     # which TensorFlow catches. Only effective before TensorFlow is imported.
     sys.modules.setdefault("jax", None)  # type: ignore[arg-type]
 
+    from bot.speedups.crisis_scoring import use_fast_crisis_scoring
+    from bot.speedups.empty_domain import use_cached_empty_domain
     from bot.speedups.fingerprints import use_fast_fingerprints
     from bot.speedups.graph_runner import use_sequential_runner
 
     use_sequential_runner()
     use_fast_fingerprints()
+    use_fast_crisis_scoring()
+    use_cached_empty_domain()
