@@ -147,6 +147,16 @@ def markdown(results: dict[str, list[dict]], variants: list[Variant], machine: d
                 met = "yes" if metric.target[1](bot, base) else "**no**"
             row += [ratio, target, met]
         lines.append("| " + " | ".join(row) + " |")
+    for variant in variants:
+        trained = [r["training"] for r in results[variant.key] if r["training"].get("reused")]
+        if trained:
+            lines += [
+                "",
+                f"{variant.label}: the model was trained in an earlier run "
+                f"({trained[0].get('trained_at', 'date not recorded')}) on the same data, "
+                "domain and configuration, and served and measured again in this one; "
+                "its training times are that run's.",
+            ]
     lines += ["", "![latency distribution](latency.png)", ""]
     return "\n".join(lines)
 

@@ -7,9 +7,16 @@ REST latency over scripted conversations, throughput with concurrent conversatio
 from a separate load-generator process (bench/loadgen.py), and the server's resident
 memory after that load. The table reports the median of the runs::
 
-    python -m bench.run --runs 3            # the full benchmark (about 25 min a run, most
+    python -m bench.run --runs 3            # the full benchmark (over 2 hours a run, most
                                             # of it training the default configuration)
     python -m bench.run --runs 1 --reuse    # serve the models of the last run again
+    python -m bench.run --runs 1 --reuse baseline   # train this bot, serve the baseline
+                                                    # the last run trained
+
+A reused model is served and measured again, side by side, exactly as a new one; it
+must have been trained on this checkout's data, domain (response texts aside) and
+configuration (``bench.training.inputs_fingerprint``), and its training times are
+those of the run that trained it, which the table says.
 
 Writes bench/results.md, bench/latency.png and the raw numbers to bench/out/.
 """
@@ -63,8 +70,8 @@ def serve_and_measure(
 
 def run_once(variant: Variant, run: int, args: argparse.Namespace) -> dict:
     workdir = args.out / variant.key / f"run-{run}"
-    if args.reuse:
-        result = json.loads((workdir / "result.json").read_text())["training"]
+    if variant.key in args.reuse:
+        result = training.reused(workdir, variant)
         print(f"[{variant.key} run {run}] reusing {result['model']}", flush=True)
     else:
         print(f"[{variant.key} run {run}] training ...", flush=True)
@@ -91,7 +98,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--variants", default="bot,baseline", help=f"comma-separated: {','.join(VARIANTS)}"
     )
-    parser.add_argument("--reuse", action="store_true", help="skip training, reuse models")
+    parser.add_argument(
+        "--reuse",
+        nargs="?",
+        const="bot,baseline",
+        default="",
+        help="serve the models the last run trained (of these variants: default all)",
+    )
     parser.add_argument(
         "--report-only", action="store_true", help="rebuild the table from --out, measure nothing"
     )
@@ -105,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
         variants = [VARIANTS[key] for key in args.variants.split(",")]
     except KeyError as e:
         parser.error(f"unknown variant {e}")
+    args.reuse = {key for key in args.reuse.split(",") if key}
+    if args.reuse - set(VARIANTS):
+        parser.error(f"unknown variant in --reuse: {sorted(args.reuse - set(VARIANTS))}")
 
     os.chdir(ROOT)
     load_before = os.getloadavg()
