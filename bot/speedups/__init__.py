@@ -12,6 +12,8 @@ Each part is removable on its own, and each is measured against Rasa's own code
   hashing each token list in one pass;
 - ``crisis_scoring``: the crisis detector's sentence scores without scikit-learn's
   per-call machinery;
+- ``training_runner``: ``rasa train`` running independent nodes (the intent network,
+  the crisis detector) at the same time;
 - ``empty_domain``: ``Domain.is_empty`` (asked for every message) without building an
   empty domain each time;
 - ``tracker_cache``: the SQL tracker store's memory of the trackers it saved
@@ -52,8 +54,10 @@ def install() -> None:
     from bot.speedups.empty_domain import use_cached_empty_domain
     from bot.speedups.fingerprints import use_fast_fingerprints
     from bot.speedups.graph_runner import use_sequential_runner
+    from bot.speedups.training_runner import use_threaded_training
 
     use_sequential_runner()
     use_fast_fingerprints()
     use_fast_crisis_scoring()
     use_cached_empty_domain()
+    use_threaded_training()
