@@ -45,7 +45,7 @@ test: lint validate spacy widget browser install-services  ## lint, validate, th
 	$(BIN)/python -m pytest
 
 test-fast: spacy  ## the unit tests that need no model, server or browser (under a minute)
-	$(BIN)/python -m pytest -m "not slow" --timeout 60 -q
+	$(BIN)/python -m pytest -m "not slow" -n auto --timeout 60 -q
 
 PY_CODE := bot bench tests scripts
 

@@ -193,11 +193,14 @@ def overruled(nlp: Language, training_examples: list[Message]) -> set[tuple[str,
     }
 
 
+# these read every training example through the rules: the full suite's, not the fast tier's
+@pytest.mark.slow
 def test_crisis_rules_fire_on_no_training_example_of_another_intent(overruled) -> None:
     # crisis rules overrule the classifier, so a false alarm would hijack a conversation
     assert not [o for o in overruled if o[1] == "crisis"]
 
 
+@pytest.mark.slow
 def test_rules_overrule_no_other_training_example(overruled, training_examples) -> None:
     # crisis examples that a topic rule reads as the topic are the crisis detector's
     # to find (bot/nlu/crisis_detector.py; measured by tests/dialogue/test_safety.py)
@@ -207,6 +210,7 @@ def test_rules_overrule_no_other_training_example(overruled, training_examples) 
     assert share <= MAX_OVERRULED_SHARE, "\n".join(map(str, relabelled))
 
 
+@pytest.mark.slow
 def test_a_sentence_read_inside_its_message_reads_as_on_its_own(
     nlp: Language, training_examples: list[Message]
 ) -> None:
