@@ -206,7 +206,8 @@ def parse_rules(data: dict[str, Any]) -> list[Rule]:
                     kind="intent",
                     label=intent,
                     value=None,
-                    priority=priority,
+                    # a rule may rank above its intent's others ("priority" of its own)
+                    priority=int(rule.get("priority", priority)),
                     **_rule_parts(rule, sets),
                 )
             )
@@ -292,7 +293,8 @@ class PatternSet:
         in a sentence exactly when the sentence alone would match it.
 
         Intent ties are broken by priority, then by the longest span, then by the
-        order of the file, so a crisis rule wins over anything else it overlaps.
+        order of the file, so a crisis rule wins over anything else it overlaps. A
+        rule's own ``priority`` ranks it above the other rules of its intent.
         """
         order = {key: i for i, key in enumerate(self.rules)}
         result = MatchResult()

@@ -121,6 +121,38 @@ def test_crisis_outranks_everything_it_overlaps(nlp: Language) -> None:
     assert result.intent.rule == "crisis/partner_self_harm"
 
 
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        # a partner's threat to take their own life
+        ("my husband says he is going to take his own life", "partner_self_harm"),
+        # the user's own, whatever else matches
+        ("he hit me again and i want to die", "self_harm"),
+        # violence, done to a child
+        ("he hit my son so hard he has bruises", "child_danger"),
+        ("my wife threatened to drown our son", "child_danger"),
+    ],
+)
+def test_the_more_specific_kind_of_danger_names_it(nlp: Language, text: str, kind: str) -> None:
+    result = match(nlp, text)
+    assert result.intent.rule == f"crisis/{kind}"
+
+
+def test_a_rule_of_its_own_priority_outranks_a_longer_match() -> None:
+    data = {
+        "intents": {
+            "a": {"priority": 1, "rules": {"long": {"patterns": ["my dog cry"]},
+                                           "short": {"priority": 2, "patterns": ["cry"]}}},
+        }
+    }  # fmt: skip
+    patterns = PatternSet(data)
+    doc = spacy.blank("en")("my dog cry")
+    for token in doc:
+        token.lemma_ = token.text
+    assert patterns.match(doc).intent.rule == "a/short"
+    assert PatternSet({"intents": {"a": data["intents"]["a"] | {"priority": 3}}})
+
+
 def test_asking_what_to_do_outranks_describing_the_situation(nlp: Language) -> None:
     assert match(nlp, "my bf cries when i cry, what should i do").intent.intent == "ask_what_to_do"
 
